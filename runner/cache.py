@@ -1,0 +1,101 @@
+"""Content-addressed on-disk cache for the expensive stages (embeddings, tokens, reductions).
+
+An entry's key is the sha256 of everything that determines its content (inputs, stage config,
+library versions), so a stale entry is never served and the whole directory is safe to delete.
+Arrays are stored as ``.npy`` (memory-mapped on read), everything else as JSON: no pickle. Writes
+go to a temporary file in the same directory followed by an atomic rename, so concurrent workers
+on a shared directory never read a half-written entry; when two compute the same entry at once,
+both write complete files and the last rename wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def cache_key(*parts: Any) -> str:
+    """sha256 over the canonical JSON of ``parts`` (dict keys sorted)."""
+    canonical = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Cache:
+    """A cache rooted at ``root``; one subdirectory per stage.
+
+    Attributes:
+        root: Cache directory (``outputs/cache`` by default).
+        hits: Per stage, how many lookups were served from disk in this process.
+        misses: Per stage, how many entries had to be computed.
+    """
+
+    root: Path
+    hits: dict[str, int] = field(default_factory=dict)
+    misses: dict[str, int] = field(default_factory=dict)
+
+    def path(self, stage: str, key: str, suffix: str) -> Path:
+        """Where the entry ``key`` of ``stage`` lives."""
+        return self.root / stage / f"{key}{suffix}"
+
+    def array(self, stage: str, key: str, compute: Callable[[], np.ndarray], meta: dict[str, Any] | None = None,
+              mmap: bool = True) -> np.ndarray:
+        """The cached array for ``key``, computing and storing it on a miss.
+
+        Args:
+            stage: Stage name (subdirectory), e.g. ``embeddings``.
+            key: Entry key from :func:`cache_key`.
+            compute: Produces the array on a miss.
+            meta: Human-readable description stored beside the array (what the key was made of).
+            mmap: Memory-map the array on a hit instead of reading it into memory.
+        """
+        file = self.path(stage, key, ".npy")
+        if file.is_file():
+            self._count(self.hits, stage)
+            return np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+        self._count(self.misses, stage)
+        value = np.ascontiguousarray(compute())
+        self._atomic_write(file, lambda handle: np.save(handle, value, allow_pickle=False))
+        if meta is not None:
+            self._atomic_write(self.path(stage, key, ".json"), lambda h: h.write(_json_bytes(meta)))
+        return value
+
+    def json(self, stage: str, key: str, compute: Callable[[], Any]) -> Any:
+        """The cached JSON value for ``key``, computing and storing it on a miss."""
+        file = self.path(stage, key, ".json")
+        if file.is_file():
+            self._count(self.hits, stage)
+            return json.loads(file.read_text(encoding="utf-8"))
+        self._count(self.misses, stage)
+        value = compute()
+        self._atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
+        return value
+
+    def _atomic_write(self, file: Path, write: Callable[[Any], Any]) -> None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @staticmethod
+    def _count(counter: dict[str, int], stage: str) -> None:
+        counter[stage] = counter.get(stage, 0) + 1
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str).encode("utf-8")

@@ -1,0 +1,123 @@
+"""Command line: thin commands that parse arguments, compose the config and call the work.
+
+Heavy libraries (torch, BERTopic, MLflow, Optuna) are imported inside the commands, so
+``topicsweep --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from runner.errors import UserError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``topicsweep`` and ``python -m runner``; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return args.command(args)
+    except UserError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="topicsweep", description="TopicSweep: config-driven hyperparameter sweeps for BERTopic-style topic models.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="name", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="one pipeline run, e.g. topicsweep run clusterer.min_cluster_size=15")
+    run.add_argument("--config-file", type=Path, help="a standalone config.yaml (e.g. from topicsweep best)")
+    run.add_argument("overrides", nargs="*", help="Hydra overrides: group=option, a.b=value, +new=1, ~key")
+    run.set_defaults(command=_run)
+
+    config = commands.add_parser("config", help="print the composed config")
+    config.add_argument("--config-file", type=Path, help="a standalone config.yaml")
+    config.add_argument("overrides", nargs="*", help="Hydra overrides")
+    config.set_defaults(command=_config)
+
+    ui = commands.add_parser("ui", help="MLflow UI on the project's tracking store")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    ui.add_argument("--port", type=int, default=5000)
+    ui.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
+    ui.set_defaults(command=_ui)
+    for subparser in (run, config, ui):
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def _compose(args: argparse.Namespace, require_values: bool = True):  # noqa: ANN202 (DictConfig imported lazily)
+    from runner.config import compose, resolve
+
+    return resolve(compose(args.overrides, getattr(args, "config_file", None)), require_values)
+
+
+def _config(args: argparse.Namespace) -> int:
+    from runner.config import to_yaml
+
+    print(to_yaml(_compose(args, require_values=False)), end="")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from runner.display import err_console, metrics_table, out_console, stage_progress
+    from runner.pipeline import Session
+    from runner.run import execute_run
+
+    cfg = _compose(args)
+    err_console.print(f"[bold]topicsweep run[/bold] dataset={cfg.dataset.name}")
+    record = execute_run(cfg, Session(Path(cfg.paths.cache_dir), report=stage_progress))
+    cached = ", ".join(f"{stage} {'hit' if hit else 'miss'}" for stage, hit in record.result.cache_hits.items())
+    out_console.print(metrics_table(record.result.metrics, title=f"{len(record.result.corpus)} documents"))
+    out_console.print(f"cache: {cached}")
+    out_console.print(f"run directory: {record.run_dir}")
+    if record.mlflow_run_id:
+        out_console.print(f"mlflow run: {record.mlflow_run_id} ({_masked(record.tracking_uri)}; `topicsweep ui`)")
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from runner.tracking import default_tracking_uri
+
+    cfg = _compose(args)
+    uri = cfg.tracking.uri or default_tracking_uri(Path(cfg.paths.output_dir))
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", args.host,
+               "--port", str(args.port)]
+    print(f"MLflow UI on http://{args.host}:{args.port} ({_masked(uri)}); Ctrl-C stops it", file=sys.stderr)
+    return _run_process_group(command)
+
+
+def _run_process_group(command: list[str]) -> int:
+    """Run a server in its own process group and stop the whole group (its workers too) on exit."""
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def _masked(text: str | None) -> str:
+    from runner.config import mask_secrets
+
+    return mask_secrets(text or "")

@@ -1,0 +1,57 @@
+"""Console output: a line per pipeline stage while it runs, and result tables."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+SUMMARY_METRICS = ("n_topics", "outlier_ratio", "coherence_npmi", "coherence_cv", "coherence_umass",
+                   "coherence_uci", "diversity", "irbo", "nmi", "ari", "coherence_missing_words")
+
+
+@contextlib.contextmanager
+def stage_progress(stage: str) -> Iterator[None]:
+    """Spinner while a stage runs, then one line with its duration."""
+    start = time.perf_counter()
+    with err_console.status(f"[bold]{stage}[/bold] …"):
+        yield
+    err_console.print(f"  [green]✓[/green] {stage:<8} {time.perf_counter() - start:7.2f} s")
+
+
+def format_value(value: Any) -> str:
+    """Numbers with 4 decimals (integers as integers), nan as 'nan'."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return str(int(value)) if value.is_integer() and abs(value) >= 1 else f"{value:.4f}"
+    return str(value)
+
+
+def metrics_table(metrics: Mapping[str, float], title: str = "metrics") -> Table:
+    """The headline metrics of one run (those present)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name in SUMMARY_METRICS:
+        if name in metrics:
+            table.add_row(name, format_value(metrics[name]))
+    return table
+
+
+def rows_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str) -> Table:
+    """A table of dict rows with the given columns."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(format_value(row.get(column, "")) for column in columns))
+    return table

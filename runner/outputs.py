@@ -1,0 +1,56 @@
+"""The run directory: resolved config, topic table, document topics, topic words and metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from runner.config import to_yaml
+from runner.pipeline import RunResult
+
+TOPIC_COLUMNS = ("topic", "size", "name", "words", "representative_docs")
+
+
+def topic_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per topic (outliers as topic -1 when present), largest first."""
+    labels = result.topics.labels
+    sizes = {int(t): int((labels == t).sum()) for t in set(labels.tolist())}
+    rows = []
+    for topic in sorted(sizes, key=lambda t: (t == -1, -sizes[t], t)):
+        rows.append({
+            "topic": topic,
+            "size": sizes[topic],
+            "name": result.topics.names.get(topic, "outliers" if topic == -1 else str(topic)),
+            "words": " ".join(result.topics.words.get(topic, [])),
+            "representative_docs": " ||| ".join(result.topics.representative_docs.get(topic, [])),
+        })
+    return rows
+
+
+def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult) -> Path:
+    """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json and metrics.json."""
+    import pandas as pd
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(to_yaml(cfg), encoding="utf-8")
+    pd.DataFrame(topic_rows(result), columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False)
+    documents = pd.DataFrame({"doc": range(len(result.corpus)), "topic": result.topics.labels,
+                              "topic_before_outlier_reduction": result.topics.labels_before})
+    if result.corpus.labels is not None:
+        documents["label"] = result.corpus.labels
+    documents["text"] = [text[:200] for text in result.corpus.texts]
+    documents.to_csv(run_dir / "doc_topics.csv", index=False)
+    words = {str(topic): result.topics.words[topic] for topic in sorted(result.topics.words)}
+    (run_dir / "topic_words.json").write_text(json.dumps(words, ensure_ascii=False, indent=1), encoding="utf-8")
+    (run_dir / "metrics.json").write_text(json.dumps(
+        {"metrics": {k: _json_number(v) for k, v in result.metrics.items()},
+         "timings_s": result.timings, "cache_hits": result.cache_hits}, indent=1), encoding="utf-8")
+    return run_dir
+
+
+def _json_number(value: float) -> float | None:
+    return None if math.isnan(value) else value

@@ -1,0 +1,152 @@
+"""One pipeline run: dataset → embeddings → tokens → reduction → clusters → topics → metrics.
+
+A :class:`Session` keeps what does not change between runs of one process (corpora, embedders
+and their loaded models, embeddings, reference tokens), so a sweep pays for each of them once;
+the on-disk :class:`~runner.cache.Cache` makes the expensive ones survive across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from runner.build import instantiate, kwargs_of
+from runner.cache import Cache, cache_key
+from runner.data import Corpus
+from runner.errors import UserError
+from runner.evaluate import check_metrics, evaluate
+from runner.stages.cluster import check_clusterer, cluster
+from runner.stages.embed import Embedder
+from runner.stages.reduce import check_reducer, reduce_embeddings
+from runner.stages.topics import TopicModelResult, check_topics, ctfidf_clean, fit_topics
+from runner.stages.vectorize import reference_tokens
+
+STAGES = ("dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics")
+CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "reduce": "reduced"}
+
+StageReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes:
+        corpus: The cleaned corpus.
+        topics: Topic assignments, words, names and representative documents.
+        metrics: Metric name to value (see README "Metrics").
+        timings: Stage name to seconds spent in this run.
+        cache_hits: Cached stage name to True (served from cache) or False (computed).
+    """
+
+    corpus: Corpus
+    topics: TopicModelResult
+    metrics: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hits: dict[str, bool] = field(default_factory=dict)
+
+
+class Session:
+    """Runs pipelines, remembering corpora, embedders, embeddings and tokens between runs."""
+
+    def __init__(self, cache_dir: Path, report: StageReporter | None = None) -> None:
+        self.cache = Cache(Path(cache_dir))
+        self._report = report or (lambda stage: contextlib.nullcontext())
+        self._memo: dict[str, Any] = {}
+
+    def run(self, cfg: DictConfig) -> RunResult:
+        """Run the pipeline described by a resolved config."""
+        check_topics(cfg.topics)
+        check_metrics(cfg.metrics)
+        timings: dict[str, float] = {}
+        hits: dict[str, bool] = {}
+        with self._stage("dataset", timings):
+            corpus = self._remember(("corpus", kwargs_of(cfg.dataset), cfg.dataset._target_),
+                                    lambda: self._load_corpus(cfg.dataset))
+            check_reducer(cfg.reducer, len(corpus))
+            check_clusterer(cfg.clusterer, len(corpus))
+        with self._stage("embed", timings), self._cache_probe("embeddings", hits, "embed"):
+            embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
+                                      lambda: instantiate(cfg.embedding))
+            embedding_key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
+            embeddings = self._remember(embedding_key, lambda: self._embeddings(embedder, corpus, embedding_key))
+        with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
+            reference = self._reference(cfg, corpus)
+        with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"):
+            reduced = reduce_embeddings(cfg.reducer, embeddings, embedding_key, self.cache)
+        with self._stage("cluster", timings):
+            clusters = cluster(cfg.clusterer, reduced)
+        with self._stage("topics", timings):
+            topics = fit_topics(cfg, corpus.texts, embeddings, reduced, clusters, embedder)
+        with self._stage("metrics", timings):
+            metrics = evaluate(topics, reference, corpus.labels, cfg.metrics)
+        return RunResult(corpus, topics, metrics, timings, hits)
+
+    @contextlib.contextmanager
+    def _stage(self, name: str, timings: dict[str, float]) -> Iterator[None]:
+        start = time.perf_counter()
+        with self._report(name):
+            yield
+        timings[name] = time.perf_counter() - start
+
+    @contextlib.contextmanager
+    def _cache_probe(self, cache_stage: str, hits: dict[str, bool], name: str) -> Iterator[None]:
+        """Record whether the stage computed anything (a miss) during the block."""
+        misses_before = self.cache.misses.get(cache_stage, 0)
+        yield
+        hits[name] = self.cache.misses.get(cache_stage, 0) == misses_before
+
+    def _remember(self, key: Any, compute: Callable[[], Any]) -> Any:
+        memo_key = key if isinstance(key, str) else cache_key(*key)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = compute()
+        return self._memo[memo_key]
+
+    @staticmethod
+    def _load_corpus(dataset_cfg: DictConfig) -> Corpus:
+        corpus = instantiate(dataset_cfg)
+        if not isinstance(corpus, Corpus):
+            raise UserError(f"dataset._target_ {dataset_cfg._target_} did not return a Corpus")
+        return corpus
+
+    def _embeddings(self, embedder: Embedder, corpus: Corpus, key: str) -> np.ndarray:
+        def compute() -> np.ndarray:
+            matrix = np.asarray(embedder.embed(corpus.texts), dtype=np.float32)
+            if matrix.shape[0] != len(corpus):
+                raise UserError(f"embedder returned {matrix.shape[0]} vectors for {len(corpus)} documents")
+            return matrix
+
+        return self.cache.array("embeddings", key, compute,
+                                meta={"dataset": corpus.source, "dataset_hash": corpus.content_hash,
+                                      "embedder": embedder.fingerprint()})
+
+    def _reference(self, cfg: DictConfig, corpus: Corpus) -> list[list[str]]:
+        """Tokens the coherence measures are computed on (the run's own corpus unless configured)."""
+        vectorizer = instantiate(cfg.vectorizer)
+        if cfg.metrics.reference is None:
+            texts, source_hash = corpus.texts, corpus.content_hash
+        else:
+            texts = _read_reference(Path(cfg.metrics.reference))
+            source_hash = cache_key(texts)
+        key = cache_key("tokens", source_hash, cfg.language, kwargs_of(cfg.vectorizer), cfg.vectorizer._target_,
+                        version("scikit-learn"), version("bertopic"))
+        return self._remember(key, lambda: self.cache.json(
+            "tokens", key, lambda: reference_tokens(vectorizer, ctfidf_clean(texts, cfg.language))))
+
+
+def _read_reference(path: Path) -> list[str]:
+    if not path.is_file():
+        raise UserError(f"coherence reference file not found: {path} (metrics.reference)")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise UserError(f"coherence reference {path} is not valid UTF-8") from error
+    return [line for line in lines if line.strip()]

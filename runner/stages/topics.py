@@ -1,0 +1,117 @@
+"""Topic stage: BERTopic's c-TF-IDF, representations, topic reduction and outlier reduction.
+
+BERTopic gets the full embeddings plus adapters that answer from TopicSweep's caches
+(:class:`~runner.stages.reduce.CachedReduction`, :class:`~runner.stages.cluster.FittedClusters`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from runner.build import instantiate
+from runner.errors import UserError
+from runner.stages.cluster import FittedClusters
+from runner.stages.embed import Embedder
+from runner.stages.reduce import CachedReduction
+
+OUTLIER_STRATEGIES = ("none", "c-tf-idf", "embeddings", "distributions")
+
+
+@dataclass(frozen=True)
+class TopicModelResult:
+    """What the rest of TopicSweep needs from a fitted topic model.
+
+    Attributes:
+        labels_before: Topic per document before outlier reduction (-1 = outlier).
+        labels: Final topic per document.
+        words: Topic id (excluding -1) to its top words, best first.
+        names: Topic id to BERTopic's topic name.
+        representative_docs: Topic id to up to three representative documents.
+    """
+
+    labels_before: np.ndarray
+    labels: np.ndarray
+    words: dict[int, list[str]]
+    names: dict[int, str]
+    representative_docs: dict[int, list[str]]
+
+
+def parse_nr_topics(value: Any) -> int | str | None:
+    """``topics.nr_topics``: null/none (keep all), auto, or an integer >= 2."""
+    if value is None or value == "none":
+        return None
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
+        return value
+    raise UserError(f"topics.nr_topics must be null, auto or an integer >= 2, not '{value}'")
+
+
+def check_topics(topics_cfg: DictConfig) -> None:
+    """Validate the topic settings before any expensive stage runs."""
+    parse_nr_topics(topics_cfg.nr_topics)
+    strategy = topics_cfg.outliers.strategy
+    if strategy not in OUTLIER_STRATEGIES:
+        raise UserError(f"topics.outliers.strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, not '{strategy}'")
+    if topics_cfg.top_n_words < 1:
+        raise UserError(f"topics.top_n_words must be at least 1, not {topics_cfg.top_n_words}")
+
+
+def fit_topics(cfg: DictConfig, texts: list[str], embeddings: np.ndarray, reduced: np.ndarray,
+               clusters: FittedClusters, embedder: Embedder) -> TopicModelResult:
+    """Fit BERTopic on cached parts and apply the configured topic and outlier reduction."""
+    from bertopic import BERTopic
+
+    labels_before = clusters.labels_
+    if (labels_before == -1).all():
+        return TopicModelResult(labels_before, labels_before, {}, {}, {})
+    embeddings = np.asarray(embeddings)
+    model = BERTopic(
+        language=cfg.language,
+        top_n_words=cfg.topics.top_n_words,
+        nr_topics=parse_nr_topics(cfg.topics.nr_topics),
+        embedding_model=_backend(embedder) if cfg.representation.model is not None else None,
+        umap_model=CachedReduction(embeddings, reduced),
+        hdbscan_model=clusters,
+        vectorizer_model=instantiate(cfg.vectorizer),
+        ctfidf_model=instantiate(cfg.representation.ctfidf),
+        representation_model=instantiate(cfg.representation.model) if cfg.representation.model is not None else None,
+    )
+    labels_before = np.asarray(model.fit_transform(texts, embeddings=embeddings)[0], dtype=np.int64)
+    labels = labels_before
+    strategy = cfg.topics.outliers.strategy
+    if strategy != "none" and (labels_before == -1).any() and (labels_before != -1).any():
+        reduced_labels = model.reduce_outliers(texts, list(labels_before), strategy=strategy,
+                                               threshold=cfg.topics.outliers.threshold, embeddings=embeddings)
+        model.update_topics(texts, topics=reduced_labels, top_n_words=cfg.topics.top_n_words,
+                            vectorizer_model=instantiate(cfg.vectorizer),
+                            ctfidf_model=instantiate(cfg.representation.ctfidf),
+                            representation_model=model.representation_model)
+        labels = np.asarray(model.topics_, dtype=np.int64)
+    return _summarise(model, labels_before, labels)
+
+
+def _summarise(model: Any, labels_before: np.ndarray, labels: np.ndarray) -> TopicModelResult:
+    info = model.get_topic_info()
+    names = dict(zip(info["Topic"].astype(int), info["Name"].astype(str)))
+    words = {int(topic): [word for word, _ in pairs if word]
+             for topic, pairs in model.get_topics().items() if topic != -1}
+    representative = {int(topic): list(docs) for topic, docs in (model.representative_docs_ or {}).items()}
+    return TopicModelResult(labels_before, labels, words, names, representative)
+
+
+def _backend(embedder: Embedder) -> Any:
+    from runner.stages.bertopic_backend import EmbedderBackend
+
+    return EmbedderBackend(embedder)
+
+
+def ctfidf_clean(texts: list[str], language: str) -> list[str]:
+    """The text BERTopic's vectorizer sees (BERTopic strips non-ASCII characters for "english")."""
+    from bertopic import BERTopic
+
+    return BERTopic(language=language)._preprocess_text(np.asarray(texts, dtype=object))
