@@ -57,6 +57,8 @@ def instantiate(node: DictConfig | dict[str, Any], **overrides: Any) -> Any:
         return hydra_instantiate(config, _convert_="all", **overrides)
     except InstantiationException as error:
         cause = error.__cause__ or error
+        if isinstance(cause, UserError):
+            raise cause from None
         raise UserError(f"cannot build {target}: {str(cause).splitlines()[0]}") from error
 
 

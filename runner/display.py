@@ -32,7 +32,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
-        return str(int(value)) if value.is_integer() and abs(value) >= 1 else f"{value:.4f}"
+        return str(int(value)) if value.is_integer() else f"{value:.4f}"
     return str(value)
 
 

@@ -26,7 +26,7 @@ def topic_rows(result: RunResult) -> list[dict[str, Any]]:
             "size": sizes[topic],
             "name": result.topics.names.get(topic, "outliers" if topic == -1 else str(topic)),
             "words": " ".join(result.topics.words.get(topic, [])),
-            "representative_docs": " ||| ".join(result.topics.representative_docs.get(topic, [])),
+            "representative_docs": " ||| ".join(_excerpt(doc) for doc in result.topics.representative_docs.get(topic, [])),
         })
     return rows
 
@@ -50,6 +50,10 @@ def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult) -> Path:
         {"metrics": {k: _json_number(v) for k, v in result.metrics.items()},
          "timings_s": result.timings, "cache_hits": result.cache_hits}, indent=1), encoding="utf-8")
     return run_dir
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
 def _json_number(value: float) -> float | None:

@@ -6,6 +6,7 @@ under the output directory (not ./mlruns). Any tracking URI (an MLflow server) w
 
 from __future__ import annotations
 
+import logging
 import math
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,8 @@ class MlflowTracker:
     def __init__(self, uri: str | None, experiment: str, output_dir: Path) -> None:
         from mlflow.tracking import MlflowClient
 
+        # MLflow announces its schema migrations at INFO level on every new store; keep the console quiet.
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
         self.uri = uri or default_tracking_uri(output_dir)
         if self.uri.startswith("sqlite:///"):
             output_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 PACKAGED_MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 _FULL_HASH_LIMIT = 64 * 2**20
 _PARTIAL_HASH_BYTES = 16 * 2**20
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
+                    "sentencepiece.bpe.model")
 
 
 class Embedder(Protocol):
@@ -206,6 +208,7 @@ class TransformerEmbedder:
             from transformers import AutoModel, AutoTokenizer
 
             location = self.source.location
+            _require_tokenizer_files(location, self.model_name)
             try:
                 tokenizer = AutoTokenizer.from_pretrained(location, revision=self.revision)
             except (OSError, ValueError) as error:
@@ -226,43 +229,36 @@ class TransformerEmbedder:
         import torch
 
         tokenizer, model = self.load()
-        pieces, owners = self._pieces(tokenizer, texts)
-        vectors = []
+        chunked = self.long_text == "chunk_mean"
+        sums = np.zeros((len(texts), model.config.hidden_size), dtype=np.float64)
+        counts = np.zeros(len(texts), dtype=np.int64)
         with torch.inference_mode():
-            for start in range(0, len(pieces), self.batch_size):
-                batch = tokenizer.pad({"input_ids": pieces[start:start + self.batch_size]}, return_tensors="pt")
-                batch = {key: value.to(model.device) for key, value in batch.items()}
-                hidden = model(**batch).last_hidden_state
-                vectors.append(self._pool(hidden, batch["attention_mask"]).float().cpu().numpy())
-        pooled = np.concatenate(vectors) if vectors else np.zeros((0, model.config.hidden_size), np.float32)
-        result = np.zeros((len(texts), pooled.shape[1]), dtype=np.float64)
-        counts = np.bincount(owners, minlength=len(texts))
-        np.add.at(result, owners, pooled)
-        result /= counts[:, None]
+            for start in range(0, len(texts), self.batch_size):
+                batch = tokenizer(texts[start:start + self.batch_size], truncation=True, max_length=self.max_length,
+                                  padding=True, return_overflowing_tokens=chunked, return_tensors="pt")
+                owners = (batch.pop("overflow_to_sample_mapping").numpy() if chunked
+                          else np.arange(len(batch["input_ids"]))) + start
+                inputs = {key: value.to(model.device) for key, value in batch.items()}
+                pooled = self._pool(model(**inputs).last_hidden_state, inputs["attention_mask"]).float().cpu().numpy()
+                np.add.at(sums, owners, pooled)
+                np.add.at(counts, owners, 1)
+        result = sums / counts[:, None]
         if self.normalize:
             result /= np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
         return result.astype(np.float32)
-
-    def _pieces(self, tokenizer: Any, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
-        """Token-id windows per text (one window when truncating) and the text each belongs to."""
-        body = self.max_length - tokenizer.num_special_tokens_to_add(pair=False)
-        pieces: list[list[int]] = []
-        owners: list[int] = []
-        for index, text in enumerate(texts):
-            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-            windows = [ids[i:i + body] for i in range(0, max(len(ids), 1), body)]
-            if self.long_text == "truncate":
-                windows = windows[:1]
-            for window in windows:
-                pieces.append(tokenizer.build_inputs_with_special_tokens(window))
-                owners.append(index)
-        return pieces, np.asarray(owners, dtype=np.int64)
 
     def _pool(self, hidden: Any, mask: Any) -> Any:
         if self.pooling == "cls":
             return hidden[:, 0]
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+
+
+def _require_tokenizer_files(location: str, name: str) -> None:
+    """A local model directory must ship its tokenizer (transformers would build an empty one)."""
+    directory = Path(location)
+    if directory.is_dir() and not any((directory / file).is_file() for file in _TOKENIZER_FILES):
+        raise UserError(f"model '{name}' has no usable tokenizer: none of {', '.join(_TOKENIZER_FILES)} in {directory}")
 
 
 class PrecomputedEmbedder:

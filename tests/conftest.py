@@ -1,0 +1,52 @@
+"""Shared fixtures: paths, a session-wide embedding cache, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+BBC = SHARED_DATA / "bbc_news_octis.tsv"
+THUCNEWS = SHARED_DATA / "thucnews_headlines.tsv"
+
+CliRunner = Callable[..., subprocess.CompletedProcess]
+
+
+def shared_corpus(path: Path) -> Path:
+    """The path of a shared test corpus, or skip the test with the reason."""
+    if not path.is_file():
+        pytest.skip(f"shared test corpus {path} is absent (expected ../shared/data beside the project)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache directory for the whole test session: each corpus is embedded once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    return tmp_path / "outputs"
+
+
+@pytest.fixture
+def cli(output_dir: Path, session_cache: Path) -> CliRunner:
+    """Run ``python -m runner`` in the project root with a fresh output dir and the shared cache."""
+
+    def run(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "runner", *args]
+        if args and args[0] in ("run", "sweep", "config"):
+            command += [f"paths.output_dir={output_dir}", f"paths.cache_dir={session_cache}"]
+        full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "200",
+                    **(env or {})}
+        return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
+                              env=full_env)
+
+    return run
