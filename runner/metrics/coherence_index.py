@@ -265,6 +265,8 @@ class CoherenceIndex:
             ids.append(self._vocabulary[word])
         if len(set(ids)) != len(ids):
             raise UserError(f"words must be distinct, got {list(words)!r}")
+        if not ids:
+            return np.zeros((0, 0), dtype=np.int64)
         return self._topic_counts([np.asarray(ids, dtype=np.int64)])[0]
 
     def _topic_counts(self, topics: list[np.ndarray]) -> list[np.ndarray]:

@@ -85,3 +85,10 @@ class CachedReduction:
     def _check(self, X: Any) -> None:  # noqa: N803
         if X is not self._embeddings and (np.shape(X) != self._embeddings.shape or not np.array_equal(X, self._embeddings)):
             raise ValueError("CachedReduction only answers for the embeddings it was built from")
+
+
+class IdentityReducer:
+    """Null reducer (``reducer=none``): cluster the full embeddings."""
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:  # noqa: N803 (scikit-learn signature)
+        return np.asarray(X)

@@ -1,0 +1,145 @@
+"""End to end through the real CLI: `topicsweep run` with the packaged MiniLM, MLflow, caches, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import BBC, PROJECT_ROOT, CliRunner, shared_corpus
+
+
+def mlflow_runs(output_dir: Path) -> list:
+    client = MlflowClient(tracking_uri=f"sqlite:///{output_dir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("topicsweep")
+    return client, client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def run_dir_of(stdout: str) -> Path:
+    line = next(line for line in stdout.splitlines() if line.startswith("run directory:"))
+    return Path(line.split(":", 1)[1].strip())
+
+
+def test_help_answers_quickly() -> None:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "runner", "--help"], capture_output=True, text=True, check=True)
+    assert "run" in done.stdout and "config" in done.stdout
+    assert time.perf_counter() - start < 5
+
+
+def test_config_prints_the_composed_config(cli: CliRunner) -> None:
+    done = cli("config", "embedding=hf_transformer", "embedding.pooling=cls")
+    assert done.returncode == 0, done.stderr
+    assert "_target_: runner.stages.embed.TransformerEmbedder" in done.stdout
+    assert "pooling: cls" in done.stdout
+
+
+def test_run_on_the_demo_corpus_logs_everything_and_reuses_caches(cli: CliRunner, output_dir: Path) -> None:
+    first = cli("run")
+    assert first.returncode == 0, first.stderr
+    for name in ("n_topics", "outlier_ratio", "coherence_npmi", "coherence_cv", "diversity"):
+        assert name in first.stdout
+    assert "mlflow run:" in first.stdout
+    run_dir = run_dir_of(first.stdout)
+    assert {p.name for p in run_dir.iterdir()} == {"config.yaml", "topics.csv", "doc_topics.csv", "metrics.json",
+                                                   "topic_words.json"}
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["metrics"]["n_topics"] >= 2
+
+    second = cli("run")
+    assert second.returncode == 0, second.stderr
+    assert "cache: embed hit, tokens hit, reduce hit" in second.stdout
+    assert json.loads((run_dir_of(second.stdout) / "metrics.json").read_text())["metrics"] == saved["metrics"]
+
+    client, runs = mlflow_runs(output_dir)
+    assert len(runs) == 2
+    run = runs[1]
+    assert run.data.params["reducer.n_neighbors"] == "15"
+    assert run.data.params["embedding.model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert run.data.metrics["coherence_npmi"] == pytest.approx(saved["metrics"]["coherence_npmi"])
+    assert run.data.metrics["cache_hit_embed"] == 1.0 and runs[0].data.metrics["cache_hit_embed"] in (0.0, 1.0)
+    assert "time_reduce_s" in run.data.metrics
+    assert run.data.tags["dataset"] == "lee" and len(run.data.tags["dataset_hash"]) == 64
+    assert "version.bertopic" in run.data.tags
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "topics.csv", "topic_words.json", "metrics.json"} <= artifacts
+    assert str(output_dir) in client.get_experiment(run.info.experiment_id).artifact_location
+
+
+def test_run_on_bbc_with_labels(cli: CliRunner, output_dir: Path) -> None:
+    bbc = shared_corpus(BBC)
+    done = cli("run", "dataset=tsv", f"dataset.path={bbc}", "dataset.text_column=0", "dataset.label_column=2",
+               "clusterer.min_cluster_size=15", "run_name=bbc")
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((output_dir / "runs" / "bbc" / "metrics.json").read_text())["metrics"]
+    assert metrics["n_topics"] >= 5
+    assert metrics["nmi"] > 0.3
+    assert metrics["coherence_missing_words"] == 0
+    _, runs = mlflow_runs(output_dir)
+    assert runs[0].info.run_name == "bbc" and runs[0].data.tags["n_documents"] == "2225"
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda d: ["dataset=csv", f"dataset.path={d / 'missing.csv'}"], "dataset file not found"),
+    (lambda d: ["dataset=csv", f"dataset.path={d / 'ok.csv'}", "dataset.text_column=body"],
+     "column 'body' (dataset.text_column) not found"),
+    (lambda d: ["dataset=csv", f"dataset.path={d / 'gbk.csv'}"], "dataset.encoding=gb18030"),
+    (lambda d: ["dataset=txt", f"dataset.path={d / 'empty.txt'}"], "no documents in"),
+    (lambda d: ["clusterer=dbscan"], "available options for clusterer: agglomerative, hdbscan, kmeans"),
+    (lambda d: ["clusterer.min_cluster_size=1"], "clusterer.min_cluster_size must be at least 2"),
+    (lambda d: ["reducer.min_dist=-1"], "reducer.min_dist must be >= 0"),
+    (lambda d: ["reducer.n_components=0"], "reducer.n_components must be at least 1"),
+    (lambda d: ["dataset=csv", f"dataset.path={d / 'ok.csv'}", "embedding=hashing"],
+     "corpus too small: 3 documents for reducer.n_neighbors=15"),
+])
+def test_bad_input_is_one_line_with_exit_code_2(cli: CliRunner, tmp_path: Path, make_args, message: str) -> None:
+    (tmp_path / "ok.csv").write_text("text\none\ntwo\nthree\n", encoding="utf-8")
+    (tmp_path / "gbk.csv").write_bytes("text\n新闻\n".encode("gb18030"))
+    (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
+    done = cli("run", "tracking=none", *make_args(tmp_path))
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_flag_shows_the_traceback(cli: CliRunner, tmp_path: Path) -> None:
+    done = cli("--debug", "run", "tracking=none", "dataset=csv", f"dataset.path={tmp_path / 'missing.csv'}",
+               f"paths.output_dir={tmp_path}")
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_ui_serves_the_store_on_loopback_and_stops_its_whole_process_group(output_dir: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "runner", "ui", "--port", str(port),
+                                f"paths.output_dir={output_dir}"], cwd=PROJECT_ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, status = time.time() + 90, None
+        while time.time() < deadline and status is None:
+            try:
+                status = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    time.sleep(1)
+    leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert leftover == []
