@@ -27,7 +27,7 @@ from runner.stages.cluster import check_clusterer, cluster
 from runner.stages.embed import Embedder
 from runner.stages.reduce import check_reducer, reduce_embeddings
 from runner.stages.topics import TopicModelResult, check_topics, ctfidf_clean, fit_topics
-from runner.stages.vectorize import reference_tokens
+from runner.stages.vectorize import Vectorizer
 
 STAGES = ("dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics")
 CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "reduce": "reduced"}
@@ -79,13 +79,15 @@ class Session:
             embedding_key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
             embeddings = self._remember(embedding_key, lambda: self._embeddings(embedder, corpus, embedding_key))
         with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
-            reference = self._reference(cfg, corpus)
+            vectorizer = instantiate(cfg.vectorizer)
+            tokens = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
+            reference = tokens if cfg.metrics.reference is None else self._reference_file(cfg, vectorizer)
         with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"):
             reduced = reduce_embeddings(cfg.reducer, embeddings, embedding_key, self.cache)
         with self._stage("cluster", timings):
             clusters = cluster(cfg.clusterer, reduced)
         with self._stage("topics", timings):
-            topics = fit_topics(cfg, corpus.texts, embeddings, reduced, clusters, embedder)
+            topics = fit_topics(cfg, corpus.texts, tokens, vectorizer, embeddings, reduced, clusters, embedder)
         with self._stage("metrics", timings):
             metrics = evaluate(topics, reference, corpus.labels, cfg.metrics)
         return RunResult(corpus, topics, metrics, timings, hits)
@@ -128,18 +130,17 @@ class Session:
                                 meta={"dataset": corpus.source, "dataset_hash": corpus.content_hash,
                                       "embedder": embedder.fingerprint()})
 
-    def _reference(self, cfg: DictConfig, corpus: Corpus) -> list[list[str]]:
-        """Tokens the coherence measures are computed on (the run's own corpus unless configured)."""
-        vectorizer = instantiate(cfg.vectorizer)
-        if cfg.metrics.reference is None:
-            texts, source_hash = corpus.texts, corpus.content_hash
-        else:
-            texts = _read_reference(Path(cfg.metrics.reference))
-            source_hash = cache_key(texts)
-        key = cache_key("tokens", source_hash, cfg.language, kwargs_of(cfg.vectorizer), cfg.vectorizer._target_,
+    def _tokens(self, cfg: DictConfig, vectorizer: Vectorizer, texts: list[str], texts_hash: str) -> list[list[str]]:
+        """Tokens of ``texts`` as the vectorizer sees them: computed once per corpus and settings."""
+        key = cache_key("tokens", texts_hash, cfg.topics.language, cfg.vectorizer._target_, vectorizer.token_settings(),
                         version("scikit-learn"), version("bertopic"))
         return self._remember(key, lambda: self.cache.json(
-            "tokens", key, lambda: reference_tokens(vectorizer, ctfidf_clean(texts, cfg.language))))
+            "tokens", key, lambda: vectorizer.tokenize(ctfidf_clean(texts, cfg.topics.language))))
+
+    def _reference_file(self, cfg: DictConfig, vectorizer: Vectorizer) -> list[list[str]]:
+        """Coherence reference from ``metrics.reference`` (one document per line), same tokenization."""
+        texts = _read_reference(Path(cfg.metrics.reference))
+        return self._tokens(cfg, vectorizer, texts, cache_key(texts))
 
 
 def _read_reference(path: Path) -> list[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gensim.corpora import Dictionary
 from gensim.models.coherencemodel import CoherenceModel
+from sklearn.feature_extraction.text import CountVectorizer
 
 from runner.config import compose, resolve
 from runner.errors import UserError
@@ -50,8 +52,10 @@ def test_a_second_session_reuses_every_cache_and_reproduces_the_run(default_run:
     assert again.metrics == default_run.metrics
 
 
-def test_coherence_equals_a_direct_gensim_computation(default_run: RunResult, session: Session) -> None:
-    reference = session._reference(config(), default_run.corpus)
+def test_coherence_equals_a_direct_gensim_computation(default_run: RunResult) -> None:
+    # The reference as a user would build it: BERTopic's English cleaning, then scikit-learn's analyzer.
+    analyze = CountVectorizer(stop_words="english").build_analyzer()
+    reference = [analyze(re.sub(r"[^A-Za-z0-9 ]+", "", " ".join(text.split()))) for text in default_run.corpus.texts]
     topics = [default_run.topics.words[t][:10] for t in sorted(default_run.topics.words)]
     dictionary = Dictionary(reference)
     for measure, name in (("c_npmi", "coherence_npmi"), ("c_v", "coherence_cv")):
@@ -127,3 +131,21 @@ def test_every_document_an_outlier_is_a_result_not_a_crash(session: Session, tmp
 def test_invalid_values_are_user_errors(session: Session, override: str, message: str) -> None:
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         session.run(config(override))
+
+
+def test_a_reference_file_replaces_the_corpus_for_coherence(session: Session, default_run: RunResult,
+                                                             tmp_path: Path) -> None:
+    reference = tmp_path / "reference.txt"
+    reference.write_text("\n".join(default_run.corpus.texts[:50]), encoding="utf-8")
+    result = session.run(config(f"metrics.reference={reference}"))
+    assert result.metrics["n_topics"] == default_run.metrics["n_topics"]
+    assert result.metrics["coherence_npmi"] != default_run.metrics["coherence_npmi"]
+    with pytest.raises(UserError, match="coherence reference file not found"):
+        session.run(config(f"metrics.reference={tmp_path / 'missing.txt'}"))
+
+
+def test_ngram_topic_words_are_counted_as_missing_not_a_crash(session: Session) -> None:
+    result = session.run(config("vectorizer.ngram_range=[1,2]"))
+    assert result.metrics["n_topics"] >= 2
+    bigrams = sum(" " in w for words in result.topics.words.values() for w in words[:10])
+    assert result.metrics["coherence_missing_words"] == bigrams

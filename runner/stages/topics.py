@@ -17,6 +17,7 @@ from runner.errors import UserError
 from runner.stages.cluster import FittedClusters
 from runner.stages.embed import Embedder
 from runner.stages.reduce import CachedReduction
+from runner.stages.vectorize import Vectorizer
 
 OUTLIER_STRATEGIES = ("none", "c-tf-idf", "embeddings", "distributions")
 
@@ -61,9 +62,14 @@ def check_topics(topics_cfg: DictConfig) -> None:
         raise UserError(f"topics.top_n_words must be at least 1, not {topics_cfg.top_n_words}")
 
 
-def fit_topics(cfg: DictConfig, texts: list[str], embeddings: np.ndarray, reduced: np.ndarray,
-               clusters: FittedClusters, embedder: Embedder) -> TopicModelResult:
-    """Fit BERTopic on cached parts and apply the configured topic and outlier reduction."""
+def fit_topics(cfg: DictConfig, texts: list[str], tokens: list[list[str]], vectorizer: Vectorizer,
+               embeddings: np.ndarray, reduced: np.ndarray, clusters: FittedClusters,
+               embedder: Embedder) -> TopicModelResult:
+    """Fit BERTopic on cached parts and apply the configured topic and outlier reduction.
+
+    BERTopic's documents are the space-joined tokens (so nothing is tokenized again); its
+    representative documents are mapped back to the original texts.
+    """
     from bertopic import BERTopic
 
     labels_before = clusters.labels_
@@ -71,36 +77,40 @@ def fit_topics(cfg: DictConfig, texts: list[str], embeddings: np.ndarray, reduce
         return TopicModelResult(labels_before, labels_before, {}, {}, {})
     embeddings = np.asarray(embeddings)
     model = BERTopic(
-        language=cfg.language,
+        language=cfg.topics.language,
         top_n_words=cfg.topics.top_n_words,
         nr_topics=parse_nr_topics(cfg.topics.nr_topics),
         embedding_model=_backend(embedder) if cfg.representation.model is not None else None,
         umap_model=CachedReduction(embeddings, reduced),
         hdbscan_model=clusters,
-        vectorizer_model=instantiate(cfg.vectorizer),
+        vectorizer_model=vectorizer.count_vectorizer(),
         ctfidf_model=instantiate(cfg.representation.ctfidf),
         representation_model=instantiate(cfg.representation.model) if cfg.representation.model is not None else None,
     )
-    labels_before = np.asarray(model.fit_transform(texts, embeddings=embeddings)[0], dtype=np.int64)
+    documents = [" ".join(doc_tokens) for doc_tokens in tokens]
+    labels_before = np.asarray(model.fit_transform(documents, embeddings=embeddings)[0], dtype=np.int64)
     labels = labels_before
     strategy = cfg.topics.outliers.strategy
     if strategy != "none" and (labels_before == -1).any() and (labels_before != -1).any():
-        reduced_labels = model.reduce_outliers(texts, list(labels_before), strategy=strategy,
+        reduced_labels = model.reduce_outliers(documents, list(labels_before), strategy=strategy,
                                                threshold=cfg.topics.outliers.threshold, embeddings=embeddings)
-        model.update_topics(texts, topics=reduced_labels, top_n_words=cfg.topics.top_n_words,
-                            vectorizer_model=instantiate(cfg.vectorizer),
+        model.update_topics(documents, topics=reduced_labels, top_n_words=cfg.topics.top_n_words,
+                            vectorizer_model=vectorizer.count_vectorizer(),
                             ctfidf_model=instantiate(cfg.representation.ctfidf),
                             representation_model=model.representation_model)
         labels = np.asarray(model.topics_, dtype=np.int64)
-    return _summarise(model, labels_before, labels)
+    original = dict(zip(reversed(documents), reversed(texts)))  # first text for each token string
+    return _summarise(model, labels_before, labels, original)
 
 
-def _summarise(model: Any, labels_before: np.ndarray, labels: np.ndarray) -> TopicModelResult:
+def _summarise(model: Any, labels_before: np.ndarray, labels: np.ndarray,
+               original: dict[str, str]) -> TopicModelResult:
     info = model.get_topic_info()
     names = dict(zip(info["Topic"].astype(int), info["Name"].astype(str)))
     words = {int(topic): [word for word, _ in pairs if word]
              for topic, pairs in model.get_topics().items() if topic != -1}
-    representative = {int(topic): list(docs) for topic, docs in (model.representative_docs_ or {}).items()}
+    representative = {int(topic): [original.get(doc, doc) for doc in docs]
+                      for topic, docs in (model.representative_docs_ or {}).items()}
     return TopicModelResult(labels_before, labels, words, names, representative)
 
 

@@ -1,4 +1,10 @@
-"""Vectorizer stage: the bag of words behind c-TF-IDF, and the tokens that coherence is scored on."""
+"""Vectorizer stage: tokenize the corpus once, then count n-grams of those tokens for c-TF-IDF.
+
+Tokenization (regex + stop words for English, jieba for Chinese) runs once per corpus and is
+cached; the same token stream is the coherence reference, so every unigram topic word is found in
+it. BERTopic receives the tokens joined by spaces and a whitespace CountVectorizer that only
+builds n-grams and applies min_df/max_df, so no trial ever re-tokenizes.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +13,59 @@ from typing import Any
 from runner.errors import UserError
 
 
-def count_vectorizer(stop_words: str | list[str] | None = "english", lowercase: bool = True, min_df: int | float = 1,
-                     max_df: int | float = 1.0, ngram_range: tuple[int, int] | list[int] = (1, 1),
-                     token_pattern: str = r"(?u)\b\w\w+\b") -> Any:
-    """scikit-learn's CountVectorizer with the settings BERTopic users tune.
+class Vectorizer:
+    """Settings shared by every vectorizer option: n-grams and document-frequency limits.
 
-    Note that BERTopic fits it on one concatenated document per topic, so ``min_df``/``max_df`` count
-    topics, not documents.
+    Note that BERTopic fits the CountVectorizer on one concatenated document per topic, so
+    ``min_df``/``max_df`` count topics, not documents.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
 
-    if len(ngram_range) != 2 or not 1 <= ngram_range[0] <= ngram_range[1]:
-        raise UserError(f"vectorizer.ngram_range must be [low, high] with 1 <= low <= high, not {list(ngram_range)}")
-    if isinstance(stop_words, str) and stop_words != "english":
-        raise UserError(f"vectorizer.stop_words must be english, null or a list of words, not '{stop_words}'")
-    return CountVectorizer(stop_words=stop_words, lowercase=lowercase, min_df=min_df, max_df=max_df,
-                           ngram_range=tuple(ngram_range), token_pattern=token_pattern)
+    def __init__(self, min_df: int | float = 1, max_df: int | float = 1.0,
+                 ngram_range: tuple[int, int] | list[int] = (1, 1)) -> None:
+        if len(ngram_range) != 2 or not 1 <= ngram_range[0] <= ngram_range[1]:
+            raise UserError(f"vectorizer.ngram_range must be [low, high] with 1 <= low <= high, not {list(ngram_range)}")
+        if isinstance(min_df, float) and not 0.0 <= min_df <= 1.0 or isinstance(min_df, int) and min_df < 1:
+            raise UserError(f"vectorizer.min_df must be a count >= 1 or a share in [0, 1], not {min_df}")
+        if isinstance(max_df, float) and not 0.0 < max_df <= 1.0 or isinstance(max_df, int) and max_df < 1:
+            raise UserError(f"vectorizer.max_df must be a count >= 1 or a share in (0, 1], not {max_df}")
+        self.min_df = min_df
+        self.max_df = max_df
+        self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
+
+    def tokenize(self, texts: list[str]) -> list[list[str]]:
+        """Unigram tokens per document, stop words removed (cached by the pipeline)."""
+        raise NotImplementedError
+
+    def token_settings(self) -> dict[str, Any]:
+        """Everything that changes :meth:`tokenize`'s output (part of the token cache key)."""
+        raise NotImplementedError
+
+    def count_vectorizer(self) -> Any:
+        """CountVectorizer over space-joined tokens: n-grams and df limits only."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, min_df=self.min_df,
+                               max_df=self.max_df, ngram_range=self.ngram_range)
 
 
-def reference_tokens(vectorizer: Any, texts: list[str]) -> list[list[str]]:
-    """Unigram tokens per document as the vectorizer sees them (the coherence reference corpus).
+class RegexVectorizer(Vectorizer):
+    """scikit-learn's word tokenization (``token_pattern``), lower-casing and English stop words."""
 
-    The vectorizer's own analyzer is used with ngram_range (1, 1), so every unigram topic word is
-    found in the reference; n-gram topic words are not (they are dropped and counted as missing).
-    """
-    from sklearn.base import clone
+    def __init__(self, stop_words: str | list[str] | None = "english", lowercase: bool = True,
+                 token_pattern: str = r"(?u)\b\w\w+\b", **counting: Any) -> None:
+        super().__init__(**counting)
+        if isinstance(stop_words, str) and stop_words != "english":
+            raise UserError(f"vectorizer.stop_words must be english, null or a list of words, not '{stop_words}'")
+        self.stop_words = stop_words
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
 
-    analyze = clone(vectorizer).set_params(ngram_range=(1, 1)).build_analyzer()
-    return [analyze(text) for text in texts]
+    def token_settings(self) -> dict[str, Any]:
+        return {"stop_words": self.stop_words, "lowercase": self.lowercase, "token_pattern": self.token_pattern}
+
+    def tokenize(self, texts: list[str]) -> list[list[str]]:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        analyze = CountVectorizer(stop_words=self.stop_words, lowercase=self.lowercase,
+                                  token_pattern=self.token_pattern).build_analyzer()
+        return [analyze(text) for text in texts]
