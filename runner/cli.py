@@ -50,12 +50,33 @@ def _parser() -> argparse.ArgumentParser:
     config.add_argument("overrides", nargs="*", help="Hydra overrides")
     config.set_defaults(command=_config)
 
+    sweep = commands.add_parser("sweep", help="Optuna study from sweeps/NAME.yaml, e.g. topicsweep sweep bbc n_trials=60")
+    sweep.add_argument("arguments", nargs="*", metavar="[NAME] [OVERRIDES]",
+                       help="sweep name (default: default), then sweep-file keys (n_trials=60, storage=URL, "
+                            "seeds=3, workers=4) and Hydra overrides for every trial")
+    sweep.set_defaults(command=_sweep)
+
+    best = commands.add_parser("best", help="export the chosen trial: config, tables, methods text")
+    best.add_argument("--study", default="default", help="study name (default: default)")
+    best.add_argument("--storage", help="Optuna storage URL (default: SQLite under the output directory)")
+    best.add_argument("--trial", type=int, help="export this trial number instead of the chosen one")
+    best.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
+    best.set_defaults(command=_best)
+
+    dashboard = commands.add_parser("dashboard", help="optuna-dashboard on the study storage")
+    dashboard.add_argument("--storage", help="Optuna storage URL (default: SQLite under the output directory)")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=8080)
+    dashboard.add_argument("--study", help="accepted for symmetry; the dashboard lists every study in the storage")
+    dashboard.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
+    dashboard.set_defaults(command=_dashboard)
+
     ui = commands.add_parser("ui", help="MLflow UI on the project's tracking store")
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=int, default=5000)
     ui.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
     ui.set_defaults(command=_ui)
-    for subparser in (run, config, ui):
+    for subparser in (run, config, sweep, best, dashboard, ui):
         subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -88,6 +109,80 @@ def _run(args: argparse.Namespace) -> int:
     if record.mlflow_run_id:
         out_console.print(f"mlflow run: {record.mlflow_run_id} ({_masked(record.tracking_uri)}; `topicsweep ui`)")
     return 0
+
+
+def split_sweep_arguments(arguments: Sequence[str]) -> tuple[str, dict[str, object], list[str]]:
+    """``[NAME] [key=value...]`` → sweep name, sweep-file changes, pipeline overrides."""
+    from omegaconf import OmegaConf
+
+    from runner.sweep_spec import SPEC_KEYS
+
+    name = "default"
+    if arguments and "=" not in arguments[0] and not arguments[0].startswith(("+", "~")):
+        name, arguments = arguments[0], arguments[1:]
+    spec_items = [a for a in arguments if a.split("=", 1)[0].split(".", 1)[0] in SPEC_KEYS]
+    overrides = [a for a in arguments if a not in spec_items]
+    changes = OmegaConf.to_container(OmegaConf.from_dotlist(spec_items)) if spec_items else {}
+    return name, changes, overrides
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from runner.sweep_spec import load_spec
+
+    name, changes, overrides = split_sweep_arguments(args.arguments)
+    spec = load_spec(name, changes)
+    if spec.workers > 1:
+        from runner.workers import run_workers
+
+        return run_workers(args.arguments, spec)
+    from runner.display import err_console, out_console, rows_table, trial_line
+    from runner.sweep import Sweep
+    from runner.sweep_report import table_columns, table_rows
+
+    sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)))
+    err_console.print(f"[bold]topicsweep sweep[/bold] {spec.name}: study '{spec.study}' in "
+                      f"{_masked(sweep.storage_url)}, target {spec.n_trials} complete trials")
+    try:
+        outcome = sweep.run()
+    except KeyboardInterrupt:
+        err_console.print("interrupted: finished trials are kept; run the same command again to resume")
+        return 130
+    columns = table_columns(outcome.pareto, list(spec.objectives))
+    out_console.print(rows_table(table_rows(outcome.pareto), columns, title="Pareto front (feasible trials)"))
+    if outcome.chosen is not None:
+        out_console.print(f"chosen trial: {outcome.chosen.number} ({spec.select.rule}); export it with "
+                          f"`topicsweep best --study {spec.study}`")
+    if outcome.parent_run_id:
+        out_console.print(f"mlflow parent run: {outcome.parent_run_id}")
+    return 0
+
+
+def _best(args: argparse.Namespace) -> int:
+    from runner.display import out_console
+    from runner.export import export_best, load_study
+    from runner.storage import default_storage_url
+
+    cfg = _compose(args)
+    output_dir = Path(cfg.paths.output_dir)
+    study = load_study(args.study, args.storage or default_storage_url(output_dir))
+    export = export_best(study, output_dir, args.trial)
+    out_console.print(f"exported trial {export.trial} of study '{args.study}' to {export.directory}")
+    if export.reproduced:
+        out_console.print("re-running the trial from config.yaml reproduced its stored metrics exactly")
+    else:
+        out_console.print("[yellow]warning:[/yellow] re-running the trial gave different metrics than stored "
+                          "(changed code, packages or cache?)")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from runner.storage import default_storage_url
+
+    cfg = _compose(args)
+    storage = args.storage or default_storage_url(Path(cfg.paths.output_dir))
+    command = [sys.executable, "-m", "optuna_dashboard", storage, "--host", args.host, "--port", str(args.port)]
+    print(f"optuna-dashboard on http://{args.host}:{args.port} ({_masked(storage)}); Ctrl-C stops it", file=sys.stderr)
+    return _run_process_group(command)
 
 
 def _ui(args: argparse.Namespace) -> int:

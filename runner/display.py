@@ -51,7 +51,21 @@ def rows_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title:
     """A table of dict rows with the given columns."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column.rsplit(".", 1)[-1], overflow="fold")
     for row in rows:
         table.add_row(*(format_value(row.get(column, "")) for column in columns))
     return table
+
+
+def trial_line(trial: Mapping[str, Any], target: int) -> str:
+    """One progress line per finished trial: number, params, headline metrics, state, seconds."""
+    params = " ".join(f"{k.split('.')[-1]}={format_value(v)}" for k, v in trial["params"].items())
+    metrics = trial["metrics"]
+    shown = " ".join(f"{name}={format_value(metrics[name])}" for name in
+                     ("n_topics", "outlier_ratio", "coherence_npmi", "coherence_cv", "diversity", "nmi")
+                     if metrics.get(name) is not None)
+    colour = {"COMPLETE": "green", "FAIL": "red"}.get(trial["state"], "yellow")
+    seconds = f"{trial['seconds']:.1f}s" if trial["seconds"] is not None else ""
+    reason = f" ({trial['reason']})" if trial.get("reason") else ""
+    return (f"trial {trial['number']:>3}/{target} [{colour}]{trial['state']:<8}[/{colour}] {seconds:>7} "
+            f"{params} | {shown}{reason}")

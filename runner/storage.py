@@ -1,0 +1,41 @@
+"""Optuna storage: the default SQLite file, any SQLAlchemy URL, heartbeats and retries of dead trials."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from runner.config import mask_secrets
+from runner.errors import UserError
+
+
+def default_storage_url(output_dir: Path) -> str:
+    """``sqlite:///<output_dir>/optuna.db`` (absolute, so every command finds the same file)."""
+    return f"sqlite:///{(output_dir / 'optuna.db').resolve()}"
+
+
+def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry: int) -> Any:
+    """An RDB storage with heartbeats; a trial whose worker died is failed and retried.
+
+    Raises:
+        UserError: The URL cannot be opened (the message never shows the password).
+    """
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import RDBStorage, RetryFailedTrialCallback
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats: stable in practice since Optuna 2.9
+            return RDBStorage(
+                url,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                failed_trial_callback=RetryFailedTrialCallback(max_retry=max_retry) if max_retry > 0 else None,
+                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
+            )
+    except Exception as error:  # missing driver, unreachable host, malformed URL: all fixable by the user
+        detail = mask_secrets(str(error).splitlines()[0]) if str(error) else type(error).__name__
+        raise UserError(f"cannot open Optuna storage {mask_secrets(url)}: {detail}") from error

@@ -1,0 +1,370 @@
+"""``topicsweep sweep``: an Optuna study whose trials are pipeline runs, logged as MLflow child runs.
+
+Each worker (this process, or one of many on other machines) runs the same loop against the same
+storage: start a trial while fewer than ``n_trials`` trials are COMPLETE or running, wait while the
+remaining ones are running elsewhere, stop when the study-wide target is reached. Trials that
+raise are recorded FAIL with their reason and the loop goes on; trials of a worker that died are
+failed after the heartbeat grace period and retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from runner.config import compose, config_dir, flatten, mask_secrets, resolve, to_yaml
+from runner.errors import UserError
+from runner.pipeline import RunResult, Session
+from runner.run import run_metrics, run_tags
+from runner.selection import TrialRow, choose, is_feasible, pareto_front
+from runner.storage import default_storage_url, open_storage
+from runner.sweep_spec import SweepSpec, check_params_exist, distribution_of
+
+TrialReporter = Callable[[dict[str, Any]], None]
+FINISHED = ("COMPLETE",)
+
+
+class SurplusTrial(Exception):
+    """Raised when a trial started after the study-wide target was already reached by others."""
+
+
+@dataclass
+class SweepOutcome:
+    """What a finished (or stopped) sweep reports."""
+
+    study_name: str
+    storage_url: str
+    rows: list[TrialRow]
+    pareto: list[TrialRow]
+    chosen: TrialRow | None
+    parent_run_id: str | None
+
+
+def group_names() -> set[str]:
+    """Config groups (subdirectories of conf/) that params may choose between."""
+    return {p.name for p in config_dir().iterdir() if p.is_dir()}
+
+
+def param_override(key: str, value: Any) -> str:
+    """A Hydra override for one sampled value (None → null)."""
+    if value is None:
+        return f"{key}=null"
+    if isinstance(value, str) and any(ch in value for ch in " ,()[]{}=:'\""):
+        escaped = value.replace("'", "\\'")
+        return f"{key}='{escaped}'"
+    return f"{key}={value}"
+
+
+class Sweep:
+    """One worker of a study."""
+
+    def __init__(self, spec: SweepSpec, extra_overrides: list[str], report: TrialReporter | None = None,
+                 stage_report: Any = None) -> None:
+        self.spec = spec
+        self.base_overrides = [*spec.overrides, *extra_overrides]
+        self.base = resolve(compose(self.base_overrides))
+        check_params_exist(spec, self.base, group_names())
+        self._check_objective_metrics()
+        self.distributions = {key: distribution_of(key, expr) for key, expr in spec.params.items()}
+        self.output_dir = Path(self.base.paths.output_dir)
+        self.storage_url = spec.storage or default_storage_url(self.output_dir)
+        self.report = report or (lambda line: None)
+        self.session = Session(Path(self.base.paths.cache_dir), report=stage_report)
+        self.tracker = self._tracker()
+        self.study = self._study()
+        self.parent_run_id = self._parent_run()
+
+    # ----------------------------------------------------------------------------- set-up
+    def _check_objective_metrics(self) -> None:
+        measures = {"coherence_npmi": "c_npmi", "coherence_cv": "c_v", "coherence_umass": "u_mass",
+                    "coherence_uci": "c_uci"}
+        used = [*self.spec.objectives, *(c.metric for c in self.spec.constraints)]
+        for metric in used:
+            if metric in measures and measures[metric] not in self.base.metrics.coherence:
+                raise UserError(f"sweep '{self.spec.name}' uses {metric} but metrics.coherence does not compute "
+                                f"{measures[metric]}; add it, e.g. metrics.coherence=[c_npmi,c_v,{measures[metric]}]")
+            if metric in ("nmi", "ari") and self.base.dataset.get("label_column") is None:
+                raise UserError(f"sweep '{self.spec.name}' uses {metric} but the dataset has no label column "
+                                f"(set dataset.label_column)")
+
+    def _tracker(self) -> Any:
+        if not self.base.tracking.enabled:
+            return None
+        from runner.tracking import MlflowTracker
+
+        return MlflowTracker(self.base.tracking.uri, self.base.tracking.experiment, self.output_dir)
+
+    def _study(self) -> Any:
+        import optuna
+
+        storage = open_storage(self.storage_url, self.spec.heartbeat_interval, self.spec.grace_period,
+                               self.spec.max_retry)
+        directions = list(self.spec.objectives.values())
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            study = optuna.create_study(study_name=self.spec.study, storage=storage, directions=directions,
+                                        sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+        except ValueError as error:
+            raise UserError(f"study '{self.spec.study}': {error}") from error
+        existing = [d.name.lower() for d in study.directions]
+        if existing != directions:
+            raise UserError(f"study '{self.spec.study}' in {mask_secrets(self.storage_url)} optimises {existing}, "
+                            f"the sweep file asks for {directions}; use another study name")
+        study.set_user_attr("topicsweep_spec", self.spec.to_dict())
+        study.set_user_attr("topicsweep_base_overrides", self.base_overrides)
+        return study
+
+    def _sampler(self) -> Any:
+        import inspect
+
+        from runner.build import instantiate, target_of
+        from optuna.samplers import BaseSampler
+
+        extra: dict[str, Any] = {}
+        target = target_of(self.spec.sampler)
+        sampler_class = _import(target)
+        if self.spec.constraints and "constraints_func" in inspect.signature(sampler_class).parameters:
+            extra["constraints_func"] = _constraint_values
+        sampler = instantiate(self.spec.sampler, **extra)
+        if not isinstance(sampler, BaseSampler):
+            raise UserError(f"sampler _target_ {target} is not an Optuna sampler")
+        return sampler
+
+    def _pruner(self) -> Any:
+        from runner.build import instantiate
+
+        return instantiate(self.spec.pruner) if self.spec.pruner else None
+
+    def _parent_run(self) -> str | None:
+        if self.tracker is None:
+            return None
+        identity = {"topicsweep.role": "parent",
+                    "topicsweep.study_key": hashlib.sha256(f"{mask_secrets(self.storage_url)}|{self.spec.study}"
+                                                           .encode()).hexdigest()[:16]}
+        tags = {"topicsweep.study": self.spec.study, "topicsweep.sweep": self.spec.name,
+                "optuna.storage": mask_secrets(self.storage_url)}
+        parent = self.tracker.find_or_create(f"sweep-{self.spec.study}", identity, tags)
+        self.study.set_user_attr("mlflow_parent_run_id", parent)
+        return parent
+
+    # ----------------------------------------------------------------------------- the loop
+    def run(self) -> SweepOutcome:
+        """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes)."""
+        import optuna
+
+        started = time.monotonic()
+        self._close_orphaned_children()
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable since Optuna 2.9
+                optuna.storages.fail_stale_trials(self.study)
+            complete, running = self._counts()
+            if complete >= self.spec.n_trials:
+                break
+            if self.spec.timeout is not None and time.monotonic() - started > self.spec.timeout:
+                break
+            if complete + running >= self.spec.n_trials:
+                time.sleep(min(2.0, self.spec.heartbeat_interval / 2))  # the rest is running elsewhere
+                continue
+            self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])
+        self._close_orphaned_children()
+        return self.finish()
+
+    def _counts(self) -> tuple[int, int]:
+        from optuna.trial import TrialState
+
+        trials = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        complete = sum(t.state == TrialState.COMPLETE for t in trials)
+        return complete, len(trials) - complete
+
+    def _objective(self, trial: Any) -> tuple[float, ...]:
+        self._refuse_surplus(trial)
+        params = {key: _suggest(trial, key, dist) for key, dist in self.distributions.items()}
+        overrides = [*self.base_overrides, *(param_override(k, v) for k, v in params.items())]
+        trial.set_user_attr("overrides", overrides)
+        child = self._start_child(trial.number, params)
+        try:
+            results, cfg = self._evaluate(overrides)
+            metrics = aggregate([r.metrics for r in results])
+            values, degenerate = self._objective_values(metrics)
+            trial.set_user_attr("metrics", {k: _finite(v) for k, v in metrics.items()})
+            trial.set_user_attr("constraints", [c.violation(metrics.get(c.metric, math.nan))
+                                                for c in self.spec.constraints])
+            trial.set_user_attr("feasible", is_feasible(metrics, self.spec.constraints))
+            trial.set_user_attr("config", to_yaml(cfg))
+            if degenerate:
+                trial.set_user_attr("degenerate", degenerate)
+            self._log_child(child, cfg, results, metrics, trial, params)
+            return values
+        except BaseException as error:
+            reason = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+            trial.set_user_attr("fail_reason", mask_secrets(reason))
+            if child is not None:
+                self.tracker.log(child, tags={"state": "FAIL", "fail_reason": reason})
+                self.tracker.finish(child, "FAILED" if not isinstance(error, KeyboardInterrupt) else "KILLED")
+            raise
+
+    def _refuse_surplus(self, trial: Any) -> None:
+        """Fail at once a trial that would push the study past ``n_trials`` (workers raced to start it)."""
+        from optuna.trial import TrialState
+
+        active = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        if sum(t.number <= trial.number for t in active) > self.spec.n_trials:
+            trial.set_user_attr("fail_reason", "surplus: the study reached n_trials while this trial started")
+            raise SurplusTrial(f"trial {trial.number}: n_trials={self.spec.n_trials} already reached")
+
+    def _evaluate(self, overrides: list[str]) -> tuple[list[RunResult], DictConfig]:
+        """Run the pipeline once, or once per seed (``seeds: K``)."""
+        seeds = self.seed_values()
+        first_cfg = resolve(compose(overrides))
+        if seeds is None:
+            return [self.session.run(first_cfg)], first_cfg
+        results = [self.session.run(resolve(compose([*overrides, f"reducer.random_state={seed}"]))) for seed in seeds]
+        return results, resolve(compose([*overrides, f"reducer.random_state={seeds[0]}"]))
+
+    def seed_values(self) -> list[int] | None:
+        """The reducer seeds every configuration is evaluated on, or None for a single run."""
+        if self.spec.seeds == 1:
+            return None
+        start = int(self.base.reducer.get("random_state") or 0)
+        return list(range(start, start + self.spec.seeds))
+
+    def _objective_values(self, metrics: dict[str, float]) -> tuple[tuple[float, ...], str | None]:
+        """Objective values; an undefined metric (e.g. coherence of 0 topics) becomes the worst value."""
+        values, undefined = [], []
+        for metric, direction in self.spec.objectives.items():
+            value = metrics.get(metric, math.nan)
+            if value is None or math.isnan(value):
+                undefined.append(metric)
+                value = -math.inf if direction == "maximize" else math.inf
+            values.append(value)
+        reason = None
+        if undefined:
+            reason = f"{', '.join(undefined)} undefined with {int(metrics.get('n_topics', 0))} topics"
+        return tuple(values), reason
+
+    def _after_trial(self, study: Any, trial: Any) -> None:
+        metrics = trial.user_attrs.get("metrics", {})
+        self.report({"number": trial.number, "state": trial.state.name, "params": trial.params, "metrics": metrics,
+                     "seconds": trial.duration.total_seconds() if trial.duration else None,
+                     "reason": trial.user_attrs.get("fail_reason") or trial.user_attrs.get("degenerate")})
+
+    # ----------------------------------------------------------------------------- MLflow
+    def _start_child(self, number: int, params: dict[str, Any]) -> str | None:
+        if self.tracker is None:
+            return None
+        key_params = " ".join(f"{k.split('.')[-1]}={v}" for k, v in params.items())
+        return self.tracker.start(f"trial-{number:03d} {key_params}"[:240],
+                                  {"topicsweep.study": self.spec.study, "topicsweep.trial": str(number),
+                                   "topicsweep.role": "trial", "state": "RUNNING"},
+                                  parent_id=self.parent_run_id)
+
+    def _log_child(self, child: str | None, cfg: DictConfig, results: list[RunResult], metrics: dict[str, float],
+                   trial: Any, params: dict[str, Any]) -> None:
+        trial_dir = self.output_dir / "sweeps" / self.spec.study / "trials" / f"{trial.number:04d}"
+        from runner.outputs import write_run_dir
+
+        write_run_dir(trial_dir, cfg, results[0])
+        if child is None:
+            return
+        trial.set_user_attr("mlflow_run_id", child)
+        logged = {**run_metrics(results[0]), **metrics}
+        tags = {**run_tags(cfg, results[0]), "state": "COMPLETE", "optuna.trial_number": str(trial.number),
+                "feasible": str(trial.user_attrs["feasible"]).lower()}
+        if trial.user_attrs.get("degenerate"):
+            tags["degenerate"] = trial.user_attrs["degenerate"]
+        group_choices = {f"choice.{k}": str(v) for k, v in params.items() if "." not in k}
+        self.tracker.log(child, params={**flatten(cfg), **group_choices}, metrics=logged, tags=tags)
+        self.tracker.log_artifacts(child, trial_dir)
+        self.tracker.finish(child)
+
+    def _close_orphaned_children(self) -> None:
+        """Child runs left RUNNING by a killed worker are marked KILLED once their trial is FAIL."""
+        if self.tracker is None:
+            return
+        from optuna.trial import TrialState
+
+        failed = {str(t.number) for t in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+        for run in self.tracker.children(self.parent_run_id):
+            if run.info.status == "RUNNING" and run.data.tags.get("topicsweep.trial") in failed:
+                self.tracker.log(run.info.run_id, tags={"state": "FAIL", "fail_reason": "worker stopped mid-trial"})
+                self.tracker.finish(run.info.run_id, "KILLED")
+
+    # ----------------------------------------------------------------------------- the end
+    def finish(self) -> SweepOutcome:
+        """Pareto front, chosen trial, and the parent run's tables, plots and tags."""
+        rows = trial_rows(self.study)
+        feasible = [r for r in rows if r.feasible]
+        pareto = pareto_front(feasible or rows, self.spec.objectives)
+        chosen = choose(rows, self.spec.objectives, self.spec.select)
+        if self.tracker is not None and rows:
+            from runner.sweep_report import log_parent
+
+            log_parent(self, rows, pareto, chosen)
+        return SweepOutcome(self.spec.study, self.storage_url, rows, pareto, chosen, self.parent_run_id)
+
+
+def trial_rows(study: Any) -> list[TrialRow]:
+    """COMPLETE trials as selection rows (metrics from the trial's user attributes)."""
+    from optuna.trial import TrialState
+
+    rows = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        metrics = {k: (math.nan if v is None else v) for k, v in trial.user_attrs.get("metrics", {}).items()}
+        rows.append(TrialRow(trial.number, dict(trial.params), metrics, bool(trial.user_attrs.get("feasible", True))))
+    return rows
+
+
+def aggregate(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of every metric over seeds, plus ``<metric>_sd`` when there is more than one seed."""
+    if len(runs) == 1:
+        return dict(runs[0])
+    merged: dict[str, float] = {}
+    for name in runs[0]:
+        values = [run.get(name, math.nan) for run in runs]
+        merged[name] = statistics.fmean(values)
+        merged[f"{name}_sd"] = statistics.stdev(values)
+    return merged
+
+
+def _suggest(trial: Any, name: str, distribution: Any) -> Any:
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high, step=distribution.step,
+                                 log=distribution.log)
+    return trial.suggest_float(name, distribution.low, distribution.high, step=distribution.step,
+                               log=distribution.log)
+
+
+def _constraint_values(trial: Any) -> list[float]:
+    """Optuna's constraints_func: the violations stored on the trial (<= 0 is feasible)."""
+    return list(trial.user_attrs.get("constraints", []))
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) or math.isinf(value) else value
+
+
+def _import(target: str) -> Any:
+    import importlib
+
+    from runner.build import check_allowed
+
+    check_allowed(target)
+    module, _, name = target.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as error:
+        raise UserError(f"_target_ '{target}' does not exist") from error
