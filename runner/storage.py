@@ -22,7 +22,7 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
         UserError: The URL cannot be opened (the message never shows the password).
     """
     from optuna.exceptions import ExperimentalWarning
-    from optuna.storages import RDBStorage, RetryFailedTrialCallback
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +33,7 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
                 url,
                 heartbeat_interval=heartbeat_interval,
                 grace_period=grace_period,
-                failed_trial_callback=RetryFailedTrialCallback(max_retry=max_retry) if max_retry > 0 else None,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retry) if max_retry > 0 else None,
                 engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
             )
     except Exception as error:  # missing driver, unreachable host, malformed URL: all fixable by the user
