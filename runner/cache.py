@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,31 @@ class Cache:
         value = compute()
         self._atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
         return value
+
+    def directory(self, stage: str, key: str, build: Callable[[Path], None]) -> Path:
+        """A cached directory for ``key``, built by ``build(temporary_dir)`` and renamed into place.
+
+        When two workers build the same entry at once, the first rename wins and the other
+        discards its copy; a reader never sees a half-built directory.
+        """
+        target = self.root / stage / key
+        if target.is_dir():
+            self._count(self.hits, stage)
+            return target
+        self._count(self.misses, stage)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{key}.", suffix=".tmp"))
+        try:
+            build(temporary)
+            os.rename(temporary, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(temporary, ignore_errors=True)  # another worker finished the same entry first
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        return target
 
     def _atomic_write(self, file: Path, write: Callable[[Any], Any]) -> None:
         file.parent.mkdir(parents=True, exist_ok=True)

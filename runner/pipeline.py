@@ -22,7 +22,8 @@ from runner.build import instantiate, kwargs_of
 from runner.cache import Cache, cache_key
 from runner.data import Corpus
 from runner.errors import UserError
-from runner.evaluate import check_metrics, evaluate
+from runner.evaluate import CoherenceScorer, check_metrics, evaluate, window_size
+from runner.metrics import CoherenceIndex, CoherenceResult, gensim_coherence
 from runner.stages.cluster import check_clusterer, cluster
 from runner.stages.embed import Embedder
 from runner.stages.reduce import check_reducer, reduce_embeddings
@@ -45,6 +46,8 @@ class RunResult:
         metrics: Metric name to value (see README "Metrics").
         timings: Stage name to seconds spent in this run.
         cache_hits: Cached stage name to True (served from cache) or False (computed).
+        embedding: Fingerprint of the model that actually embedded the texts (differs from the
+            configured one when an embedding fallback was used).
     """
 
     corpus: Corpus
@@ -52,6 +55,7 @@ class RunResult:
     metrics: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: dict[str, bool] = field(default_factory=dict)
+    embedding: dict[str, Any] = field(default_factory=dict)
 
 
 class Session:
@@ -73,15 +77,16 @@ class Session:
                                     lambda: self._load_corpus(cfg.dataset))
             check_reducer(cfg.reducer, len(corpus))
             check_clusterer(cfg.clusterer, len(corpus))
+            vectorizer = instantiate(cfg.vectorizer)  # checks its settings (files, stop words) before embedding
         with self._stage("embed", timings), self._cache_probe("embeddings", hits, "embed"):
             embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
                                       lambda: instantiate(cfg.embedding))
             embedding_key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
             embeddings = self._remember(embedding_key, lambda: self._embeddings(embedder, corpus, embedding_key))
         with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
-            vectorizer = instantiate(cfg.vectorizer)
-            tokens = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
-            reference = tokens if cfg.metrics.reference is None else self._reference_file(cfg, vectorizer)
+            tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
+            reference, reference_key = ((tokens, tokens_key) if cfg.metrics.reference is None
+                                        else self._reference_file(cfg, vectorizer))
         with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"):
             reduced = reduce_embeddings(cfg.reducer, embeddings, embedding_key, self.cache)
         with self._stage("cluster", timings):
@@ -89,8 +94,9 @@ class Session:
         with self._stage("topics", timings):
             topics = fit_topics(cfg, corpus.texts, tokens, vectorizer, embeddings, reduced, clusters, embedder)
         with self._stage("metrics", timings):
-            metrics = evaluate(topics, reference, corpus.labels, cfg.metrics)
-        return RunResult(corpus, topics, metrics, timings, hits)
+            metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
+                               cfg.metrics)
+        return RunResult(corpus, topics, metrics, timings, hits, embedder.fingerprint())
 
     @contextlib.contextmanager
     def _stage(self, name: str, timings: dict[str, float]) -> Iterator[None]:
@@ -130,14 +136,38 @@ class Session:
                                 meta={"dataset": corpus.source, "dataset_hash": corpus.content_hash,
                                       "embedder": embedder.fingerprint()})
 
-    def _tokens(self, cfg: DictConfig, vectorizer: Vectorizer, texts: list[str], texts_hash: str) -> list[list[str]]:
-        """Tokens of ``texts`` as the vectorizer sees them: computed once per corpus and settings."""
+    def _tokens(self, cfg: DictConfig, vectorizer: Vectorizer, texts: list[str],
+                texts_hash: str) -> tuple[list[list[str]], str]:
+        """Tokens of ``texts`` as the vectorizer sees them (computed once per corpus and settings), and their key."""
         key = cache_key("tokens", texts_hash, cfg.topics.language, cfg.vectorizer._target_, vectorizer.token_settings(),
                         version("scikit-learn"), version("bertopic"))
-        return self._remember(key, lambda: self.cache.json(
+        tokens = self._remember(key, lambda: self.cache.json(
             "tokens", key, lambda: vectorizer.tokenize(ctfidf_clean(texts, cfg.topics.language))))
+        return tokens, key
 
-    def _reference_file(self, cfg: DictConfig, vectorizer: Vectorizer) -> list[list[str]]:
+    def _coherence(self, metrics_cfg: DictConfig, reference: list[list[str]], reference_key: str) -> CoherenceScorer:
+        """Coherence scorer: lookups in an index built once per reference and window, or gensim itself."""
+        top_n = metrics_cfg.top_n
+        if metrics_cfg.engine == "gensim":
+            return lambda words, measure: gensim_coherence(words, reference, measure, top_n=top_n,
+                                                           window_size=window_size(metrics_cfg, measure))
+
+        def score(words: list[list[str]], measure: str) -> CoherenceResult:
+            size = window_size(metrics_cfg, measure)
+            index = self._remember(("coherence", reference_key, size, metrics_cfg.mode),
+                                   lambda: self._coherence_index(reference, reference_key, size, metrics_cfg.mode))
+            return index.score(words, measure, top_n=top_n, window_size=size)
+
+        return score
+
+    def _coherence_index(self, reference: list[list[str]], reference_key: str, size: int | None,
+                         mode: str) -> CoherenceIndex:
+        key = cache_key("coherence-index", reference_key, size, mode, version("topicsweep"))
+        folder = self.cache.directory("coherence", key, lambda directory: CoherenceIndex.build(
+            reference, window_size=size, mode=mode).save(directory))
+        return CoherenceIndex.load(folder)
+
+    def _reference_file(self, cfg: DictConfig, vectorizer: Vectorizer) -> tuple[list[list[str]], str]:
         """Coherence reference from ``metrics.reference`` (one document per line), same tokenization."""
         texts = _read_reference(Path(cfg.metrics.reference))
         return self._tokens(cfg, vectorizer, texts, cache_key(texts))

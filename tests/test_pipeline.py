@@ -149,3 +149,23 @@ def test_ngram_topic_words_are_counted_as_missing_not_a_crash(session: Session) 
     assert result.metrics["n_topics"] >= 2
     bigrams = sum(" " in w for words in result.topics.words.values() for w in words[:10])
     assert result.metrics["coherence_missing_words"] == bigrams
+
+
+def test_index_engine_equals_gensim_engine_and_is_built_once(default_run: RunResult, session: Session,
+                                                              session_cache: Path) -> None:
+    by_gensim = session.run(config("metrics.engine=gensim", "metrics.coherence=[c_npmi,c_v,u_mass,c_uci]"))
+    by_index = session.run(config("metrics.coherence=[c_npmi,c_v,u_mass,c_uci]"))
+    for name in ("coherence_npmi", "coherence_cv", "coherence_umass", "coherence_uci"):
+        assert by_index.metrics[name] == pytest.approx(by_gensim.metrics[name], abs=1e-9)
+    built = sorted(p.name for p in (session_cache / "coherence").iterdir())
+    fresh = Session(session_cache)
+    fresh.run(config())
+    assert fresh.cache.hits.get("coherence") == 2 and not fresh.cache.misses.get("coherence")
+    assert sorted(p.name for p in (session_cache / "coherence").iterdir()) == built
+
+
+def test_exact_window_mode_runs_and_needs_the_index(session: Session) -> None:
+    result = session.run(config("metrics.mode=exact"))
+    assert np.isfinite(result.metrics["coherence_npmi"])
+    with pytest.raises(UserError, match="metrics.mode=exact needs metrics.engine=index"):
+        session.run(config("metrics.mode=exact", "metrics.engine=gensim"))
