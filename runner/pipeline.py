@@ -31,7 +31,7 @@ from runner.stages.topics import TopicModelResult, check_topics, ctfidf_clean, f
 from runner.stages.vectorize import Vectorizer
 
 STAGES = ("dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics")
-CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "reduce": "reduced"}
+CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "knn": "knn", "reduce": "reduced"}
 
 StageReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
 
@@ -87,8 +87,9 @@ class Session:
             tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
             reference, reference_key = ((tokens, tokens_key) if cfg.metrics.reference is None
                                         else self._reference_file(cfg, vectorizer))
-        with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"):
-            reduced = reduce_embeddings(cfg.reducer, embeddings, embedding_key, self.cache)
+        with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"), \
+                self._cache_probe("knn", hits, "knn"):
+            reduced = reduce_embeddings(cfg.reducer, cfg.knn, embeddings, embedding_key, self.cache)
         with self._stage("cluster", timings):
             clusters = cluster(cfg.clusterer, reduced)
         with self._stage("topics", timings):

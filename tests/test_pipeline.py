@@ -41,12 +41,13 @@ def test_run_gives_topics_and_every_metric(default_run: RunResult) -> None:
     assert metrics["coherence_missing_words"] == 0
     assert "nmi" not in metrics  # the demo corpus has no labels
     assert set(default_run.timings) == {"dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics"}
+    assert set(default_run.cache_hits) == {"embed", "tokens", "knn", "reduce"}
 
 
 def test_a_second_session_reuses_every_cache_and_reproduces_the_run(default_run: RunResult,
                                                                      session_cache: Path) -> None:
     again = Session(session_cache).run(config())
-    assert again.cache_hits == {"embed": True, "tokens": True, "reduce": True}
+    assert again.cache_hits == {"embed": True, "tokens": True, "knn": True, "reduce": True}
     np.testing.assert_array_equal(again.topics.labels, default_run.topics.labels)
     assert again.topics.words == default_run.topics.words
     assert again.metrics == default_run.metrics

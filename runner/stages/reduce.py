@@ -17,15 +17,18 @@ from omegaconf import DictConfig
 from runner.build import instantiate, kwargs_of, target_of
 from runner.cache import Cache, cache_key
 from runner.errors import UserError
+from runner.stages.embed import pick_device
+from runner.stages.knn import exact_knn, pynndescent_knn, resolve_backend
 
 _LIBRARY_OF_TARGET = {"umap.": "umap-learn", "sklearn.": "scikit-learn", "bertopic.": "bertopic"}
 
 
-def reducer_key(reducer_cfg: DictConfig, embedding_key: str) -> str:
-    """Cache key of a reduction: embedding key + reducer target, kwargs and library version."""
+def reducer_key(reducer_cfg: DictConfig, embedding_key: str, knn_backend: str | None) -> str:
+    """Cache key of a reduction: embedding key + reducer target, kwargs, kNN backend and library version."""
     target = target_of(reducer_cfg)
     library = next((lib for prefix, lib in _LIBRARY_OF_TARGET.items() if target.startswith(prefix)), None)
-    return cache_key("reduced", embedding_key, target, kwargs_of(reducer_cfg), version(library) if library else None)
+    return cache_key("reduced", embedding_key, target, kwargs_of(reducer_cfg), knn_backend,
+                     version(library) if library else None)
 
 
 def check_reducer(reducer_cfg: DictConfig, n_docs: int) -> None:
@@ -46,21 +49,57 @@ def check_reducer(reducer_cfg: DictConfig, n_docs: int) -> None:
         raise UserError(f"corpus too small: {n_docs} documents for reducer.n_components={n_components}")
 
 
-def reduce_embeddings(reducer_cfg: DictConfig, embeddings: np.ndarray, embedding_key: str, cache: Cache) -> np.ndarray:
-    """Reduced embeddings for this reducer config, from the cache or by fitting the reducer once."""
+def reduce_embeddings(reducer_cfg: DictConfig, knn_cfg: DictConfig, embeddings: np.ndarray, embedding_key: str,
+                      cache: Cache) -> np.ndarray:
+    """Reduced embeddings for this reducer config, from the cache or by fitting the reducer once.
+
+    UMAP gets its neighbour graph from :func:`knn_graph` (cached apart, shared by every
+    min_dist/n_components/random_state of the same n_neighbors and metric).
+    """
     check_reducer(reducer_cfg, len(embeddings))
+    is_umap = target_of(reducer_cfg) == "umap.UMAP"
+    params = kwargs_of(reducer_cfg)
+    device = pick_device(knn_cfg.device)
+    backend = resolve_backend(knn_cfg.backend, params.get("metric", "euclidean"), len(embeddings), device) \
+        if is_umap else None
 
     def fit() -> np.ndarray:
-        reducer = instantiate(reducer_cfg)
+        extra = {}
+        if is_umap:
+            extra["precomputed_knn"] = knn_graph(embeddings, embedding_key, params.get("n_neighbors", 15),
+                                                 params.get("metric", "euclidean"), backend, device, cache)
+        reducer = instantiate(reducer_cfg, **extra)
         with warnings.catch_warnings():
             # UMAP says that a seed forces single-threaded optimisation: expected, seeds are the point.
             warnings.filterwarnings("ignore", message="n_jobs value .* overridden to 1 by setting random_state")
+            # A sweep never transforms new documents, so the graph needs no search index.
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\] \(knn_search_index\)")
             reduced = reducer.fit_transform(np.asarray(embeddings))
         return np.asarray(reduced, dtype=np.float32)
 
-    return cache.array("reduced", reducer_key(reducer_cfg, embedding_key), fit,
-                       meta={"embedding_key": embedding_key, "reducer": kwargs_of(reducer_cfg),
-                             "target": target_of(reducer_cfg)})
+    return cache.array("reduced", reducer_key(reducer_cfg, embedding_key, backend), fit,
+                       meta={"embedding_key": embedding_key, "reducer": params, "target": target_of(reducer_cfg),
+                             "knn_backend": backend})
+
+
+def knn_graph(embeddings: np.ndarray, embedding_key: str, n_neighbors: int, metric: str, backend: str, device: str,
+              cache: Cache) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, distances) of each document's neighbours, computed once per embeddings, k, metric, backend."""
+    key = cache_key("knn", embedding_key, n_neighbors, metric, backend, version("umap-learn"))
+    computed: dict[str, np.ndarray] = {}
+
+    def compute(part: str) -> np.ndarray:
+        if not computed:
+            if backend == "exact":
+                computed["indices"], computed["distances"] = exact_knn(embeddings, n_neighbors, metric, device)
+            else:
+                computed["indices"], computed["distances"] = pynndescent_knn(embeddings, n_neighbors, metric)
+        return computed[part]
+
+    meta = {"embedding_key": embedding_key, "n_neighbors": n_neighbors, "metric": metric, "backend": backend}
+    indices = cache.array("knn", f"{key}-indices", lambda: compute("indices"), meta=meta, mmap=False)
+    distances = cache.array("knn", f"{key}-distances", lambda: compute("distances"), mmap=False)
+    return indices, distances
 
 
 class CachedReduction:
