@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import statistics
 import time
 import warnings
@@ -175,9 +176,40 @@ class Sweep:
             if complete + running >= self.spec.n_trials:
                 time.sleep(min(2.0, self.spec.heartbeat_interval / 2))  # the rest is running elsewhere
                 continue
+            self._reuse_reducer_when_over_budget()
             self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])
         self._close_orphaned_children()
         return self.finish()
+
+    def reducer_params(self) -> list[str]:
+        """Searched parameters that change the reduction (the expensive ones)."""
+        return [key for key in self.distributions if key == "reducer" or key.startswith("reducer.")]
+
+    def _reuse_reducer_when_over_budget(self) -> None:
+        """Once ``reducer_budget`` distinct reducer configs exist, queue the next trial on one of them.
+
+        The sampler chose those configurations; from then on it only explores the cheap
+        parameters. Half the time the next trial reuses the reduction of the current best trial
+        (by the select rule), otherwise a uniformly drawn fitted one (seeded, so sweeps repeat).
+        """
+        from optuna.trial import TrialState
+
+        budget, keys = self.spec.reducer_fits(), self.reducer_params()
+        if budget is None or not keys:
+            return
+        trials = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING,
+                                                                TrialState.WAITING))
+        if any(t.state == TrialState.WAITING for t in trials):
+            return  # a queued trial (a retry, or another worker's choice) comes first
+        fitted = sorted({tuple(t.params[k] for k in keys) for t in trials if all(k in t.params for k in keys)},
+                        key=repr)
+        if len(fitted) < budget:
+            return
+        rng = random.Random(len(trials) * 7919 + int(self.spec.sampler.get("seed") or 0))
+        best = choose([r for r in trial_rows(self.study) if all(k in r.params for k in keys)],
+                      self.spec.objectives, self.spec.select)
+        reuse = tuple(best.params[k] for k in keys) if best is not None and rng.random() < 0.5 else rng.choice(fitted)
+        self.study.enqueue_trial(dict(zip(keys, reuse)), user_attrs={"reducer_reused": True})
 
     def _counts(self) -> tuple[int, int]:
         from optuna.trial import TrialState

@@ -103,6 +103,14 @@ class SweepSpec:
     workers: int
     reducer_budget: int | float | None
 
+    def reducer_fits(self) -> int | None:
+        """Most distinct reducer configurations the study may fit (None = no limit)."""
+        if self.reducer_budget is None:
+            return None
+        if isinstance(self.reducer_budget, float):
+            return max(1, math.ceil(self.reducer_budget * self.n_trials))
+        return int(self.reducer_budget)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form, stored with the study so ``topicsweep best`` needs no sweep file."""
         return {
@@ -164,6 +172,9 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
     n_trials = int(data.get("n_trials") or 0)
     if n_trials < 1:
         raise UserError(f"n_trials must be at least 1, not {data.get('n_trials')} ({path})")
+    budget = data.get("reducer_budget")
+    if budget is not None and not (isinstance(budget, int) and budget >= 1 or isinstance(budget, float) and 0 < budget < 1):
+        raise UserError(f"reducer_budget must be a count >= 1 or a fraction of n_trials in (0, 1), not {budget} ({path})")
     workers = int(data.get("workers") or 1)
     if workers < 1:
         raise UserError(f"workers must be at least 1, not {workers}")
@@ -185,7 +196,7 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
         grace_period=int(data.get("grace_period") or 30),
         max_retry=int(data.get("max_retry") if data.get("max_retry") is not None else 3),
         workers=workers,
-        reducer_budget=data.get("reducer_budget"),
+        reducer_budget=budget,
     )
 
 

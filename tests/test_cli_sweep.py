@@ -175,3 +175,15 @@ def test_dashboard_serves_the_storage_on_loopback(cli: CliRunner, output_dir: Pa
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_reducer_budget_bounds_distinct_umap_fits(cli: CliRunner, output_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "budget.yaml"
+    path.write_text(SWEEP.format(seeds=50, mcs="int(interval(5, 30))").replace("n_trials: 6", "n_trials: 10")
+                    + "reducer_budget: 3\n", encoding="utf-8")
+    done = cli("sweep", str(path))
+    assert done.returncode == 0, done.stderr
+    trials = study(output_dir).trials
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 10
+    assert len({t.params["reducer.random_state"] for t in trials}) == 3
+    assert sum(bool(t.user_attrs.get("reducer_reused")) for t in trials) == 7

@@ -126,3 +126,12 @@ def test_seed_aggregation_reports_mean_and_sd() -> None:
     merged = aggregate([{"coherence_npmi": 0.1}, {"coherence_npmi": 0.3}])
     assert merged["coherence_npmi"] == pytest.approx(0.2)
     assert merged["coherence_npmi_sd"] == pytest.approx(math.sqrt(0.02))
+
+
+def test_reducer_budget_is_a_count_or_a_fraction(tmp_path: Path) -> None:
+    assert load_spec(write(tmp_path, VALID + "reducer_budget: 2\n")).reducer_fits() == 2
+    assert load_spec(write(tmp_path, VALID.replace("n_trials: 3", "n_trials: 100") + "reducer_budget: 0.1\n")) \
+        .reducer_fits() == 10
+    assert load_spec(write(tmp_path, VALID)).reducer_fits() is None
+    with pytest.raises(UserError, match="reducer_budget must be a count >= 1 or a fraction"):
+        load_spec(write(tmp_path, VALID + "reducer_budget: 1.5\n"))
