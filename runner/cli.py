@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("arguments", nargs="*", metavar="[NAME] [OVERRIDES]",
                        help="sweep name (default: default), then sweep-file keys (n_trials=60, storage=URL, "
                             "seeds=3, workers=4) and Hydra overrides for every trial")
+    sweep.add_argument("--prepare", action="store_true",
+                       help="only create the study and MLflow parent run and compute the shared embeddings and "
+                            "tokens (run once before starting workers on many machines)")
     sweep.set_defaults(command=_sweep)
 
     best = commands.add_parser("best", help="export the chosen trial: config, tables, methods text")
@@ -134,12 +137,16 @@ def _sweep(args: argparse.Namespace) -> int:
     if spec.workers > 1:
         from runner.workers import run_workers
 
-        return run_workers(args.arguments, spec)
+        return run_workers(args.arguments, spec, overrides)
     from runner.display import err_console, out_console, rows_table, trial_line
     from runner.sweep import Sweep
     from runner.sweep_report import table_columns, table_rows
 
     sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)))
+    if args.prepare:
+        sweep.prepare()
+        err_console.print(f"prepared study '{spec.study}' in {_masked(sweep.storage_url)}: start the workers now")
+        return 0
     err_console.print(f"[bold]topicsweep sweep[/bold] {spec.name}: study '{spec.study}' in "
                       f"{_masked(sweep.storage_url)}, target {spec.n_trials} complete trials")
     try:

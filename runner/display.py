@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -67,5 +68,7 @@ def trial_line(trial: Mapping[str, Any], target: int) -> str:
     colour = {"COMPLETE": "green", "FAIL": "red"}.get(trial["state"], "yellow")
     seconds = f"{trial['seconds']:.1f}s" if trial["seconds"] is not None else ""
     reason = f" ({trial['reason']})" if trial.get("reason") else ""
-    return (f"trial {trial['number']:>3}/{target} [{colour}]{trial['state']:<8}[/{colour}] {seconds:>7} "
+    worker = os.environ.get("TOPICSWEEP_WORKER")
+    prefix = f"[worker {worker}] " if worker else ""
+    return (f"{prefix}trial {trial['number']:>3}/{target} [{colour}]{trial['state']:<8}[/{colour}] {seconds:>7} "
             f"{params} | {shown}{reason}")

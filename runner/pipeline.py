@@ -79,10 +79,7 @@ class Session:
             check_clusterer(cfg.clusterer, len(corpus))
             vectorizer = instantiate(cfg.vectorizer)  # checks its settings (files, stop words) before embedding
         with self._stage("embed", timings), self._cache_probe("embeddings", hits, "embed"):
-            embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
-                                      lambda: instantiate(cfg.embedding))
-            embedding_key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
-            embeddings = self._remember(embedding_key, lambda: self._embeddings(embedder, corpus, embedding_key))
+            embedder, embedding_key, embeddings = self._embedding(cfg, corpus)
         with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
             tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
             reference, reference_key = ((tokens, tokens_key) if cfg.metrics.reference is None
@@ -98,6 +95,13 @@ class Session:
             metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
                                cfg.metrics)
         return RunResult(corpus, topics, metrics, timings, hits, embedder.fingerprint())
+
+    def prepare(self, cfg: DictConfig) -> None:
+        """Compute (or find) what every trial of a sweep shares: corpus, embeddings, tokens."""
+        corpus = self._remember(("corpus", kwargs_of(cfg.dataset), cfg.dataset._target_),
+                                lambda: self._load_corpus(cfg.dataset))
+        self._embedding(cfg, corpus)
+        self._tokens(cfg, instantiate(cfg.vectorizer), corpus.texts, corpus.content_hash)
 
     @contextlib.contextmanager
     def _stage(self, name: str, timings: dict[str, float]) -> Iterator[None]:
@@ -125,6 +129,13 @@ class Session:
         if not isinstance(corpus, Corpus):
             raise UserError(f"dataset._target_ {dataset_cfg._target_} did not return a Corpus")
         return corpus
+
+    def _embedding(self, cfg: DictConfig, corpus: Corpus) -> tuple[Embedder, str, np.ndarray]:
+        """The configured embedder (built once per process), its cache key, and the corpus embeddings."""
+        embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
+                                  lambda: instantiate(cfg.embedding))
+        key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
+        return embedder, key, self._remember(key, lambda: self._embeddings(embedder, corpus, key))
 
     def _embeddings(self, embedder: Embedder, corpus: Corpus, key: str) -> np.ndarray:
         def compute() -> np.ndarray:

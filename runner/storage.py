@@ -15,8 +15,17 @@ def default_storage_url(output_dir: Path) -> str:
     return f"sqlite:///{(output_dir / 'optuna.db').resolve()}"
 
 
+def shares_across_processes(url: str) -> bool:
+    """Whether several worker processes may use this storage at once (SQLite may not)."""
+    return not url.startswith("sqlite")
+
+
 def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry: int) -> Any:
-    """An RDB storage with heartbeats; a trial whose worker died is failed and retried.
+    """An RDB storage with heartbeats (a trial whose worker died is failed and retried), or a journal file.
+
+    ``journal:///path/optuna.log`` opens Optuna's JournalStorage on a file (several processes on one
+    machine, no database server); it has no heartbeats, so workers fail and retry the trials of
+    dead local workers themselves (see :meth:`runner.sweep.Sweep.run`).
 
     Raises:
         UserError: The URL cannot be opened (the message never shows the password).
@@ -24,6 +33,13 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
     from optuna.exceptions import ExperimentalWarning
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+    if url.startswith("journal:///"):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal://"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import random
+import socket
 import statistics
 import time
 import warnings
@@ -27,7 +29,7 @@ from runner.errors import UserError
 from runner.pipeline import RunResult, Session
 from runner.run import run_metrics, run_tags
 from runner.selection import TrialRow, choose, is_feasible, pareto_front
-from runner.storage import default_storage_url, open_storage
+from runner.storage import default_storage_url, open_storage, shares_across_processes
 from runner.sweep_spec import SweepSpec, check_params_exist, distribution_of
 
 TrialReporter = Callable[[dict[str, Any]], None]
@@ -107,8 +109,8 @@ class Sweep:
     def _study(self) -> Any:
         import optuna
 
-        storage = open_storage(self.storage_url, self.spec.heartbeat_interval, self.spec.grace_period,
-                               self.spec.max_retry)
+        self.storage = storage = open_storage(self.storage_url, self.spec.heartbeat_interval,
+                                              self.spec.grace_period, self.spec.max_retry)
         directions = list(self.spec.objectives.values())
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
@@ -125,20 +127,38 @@ class Sweep:
         return study
 
     def _sampler(self) -> Any:
+        """The configured sampler, with constraints wired in and a seed that differs per worker.
+
+        A fixed seed is offset by the number of trials already in the study (a resumed sweep does not
+        replay its first draws) and, on storages shared by processes, by this process id (parallel
+        workers must not all draw the same parameters).
+        """
         import inspect
 
-        from runner.build import instantiate, target_of
         from optuna.samplers import BaseSampler
+
+        from runner.build import instantiate, target_of
 
         extra: dict[str, Any] = {}
         target = target_of(self.spec.sampler)
-        sampler_class = _import(target)
-        if self.spec.constraints and "constraints_func" in inspect.signature(sampler_class).parameters:
+        accepted = inspect.signature(_import(target)).parameters
+        if self.spec.constraints and "constraints_func" in accepted:
             extra["constraints_func"] = _constraint_values
+        if self.spec.sampler.get("seed") is not None and "seed" in accepted:
+            extra["seed"] = int(self.spec.sampler["seed"]) + self._seed_offset()
         sampler = instantiate(self.spec.sampler, **extra)
         if not isinstance(sampler, BaseSampler):
             raise UserError(f"sampler _target_ {target} is not an Optuna sampler")
         return sampler
+
+    def _seed_offset(self) -> int:
+        import optuna
+
+        try:
+            existing = len(optuna.load_study(study_name=self.spec.study, storage=self.storage).trials)
+        except KeyError:  # a new study
+            existing = 0
+        return existing + (os.getpid() if shares_across_processes(self.storage_url) else 0)
 
     def _pruner(self) -> Any:
         from runner.build import instantiate
@@ -157,6 +177,11 @@ class Sweep:
         self.study.set_user_attr("mlflow_parent_run_id", parent)
         return parent
 
+    def prepare(self) -> None:
+        """What workers share, done once: storage tables and study (by ``__init__``), the MLflow store,
+        experiment and parent run, and the cached embeddings and tokens."""
+        self.session.prepare(self.base)
+
     # ----------------------------------------------------------------------------- the loop
     def run(self) -> SweepOutcome:
         """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes)."""
@@ -168,6 +193,7 @@ class Sweep:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable since Optuna 2.9
                 optuna.storages.fail_stale_trials(self.study)
+            self._retry_trials_of_dead_local_workers()
             complete, running = self._counts()
             if complete >= self.spec.n_trials:
                 break
@@ -180,6 +206,29 @@ class Sweep:
             self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])
         self._close_orphaned_children()
         return self.finish()
+
+    def _retry_trials_of_dead_local_workers(self) -> None:
+        """Fail and re-queue RUNNING trials whose worker process on this host no longer exists.
+
+        Storages with heartbeats do this by themselves after the grace period; the journal file
+        storage has none, and a local process that died is certain to be gone.
+        """
+        from optuna.storages._heartbeat import BaseHeartbeat
+        from optuna.trial import TrialState
+
+        if isinstance(self.storage, BaseHeartbeat):
+            return
+        host = socket.gethostname()
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+            if owner_host != host or not pid.isdigit() or _process_alive(int(pid)):
+                continue
+            self.storage.set_trial_user_attr(trial._trial_id, "fail_reason", "worker process died")
+            if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                retries = int(trial.user_attrs.get("retries", 0))
+                if retries < self.spec.max_retry:
+                    self.study.enqueue_trial(trial.params, user_attrs={"retries": retries + 1,
+                                                                       "retry_of": trial.number})
 
     def reducer_params(self) -> list[str]:
         """Searched parameters that change the reduction (the expensive ones)."""
@@ -220,6 +269,7 @@ class Sweep:
 
     def _objective(self, trial: Any) -> tuple[float, ...]:
         self._refuse_surplus(trial)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         params = {key: _suggest(trial, key, dist) for key, dist in self.distributions.items()}
         overrides = [*self.base_overrides, *(param_override(k, v) for k, v in params.items())]
         trial.set_user_attr("overrides", overrides)
@@ -233,6 +283,7 @@ class Sweep:
                                                 for c in self.spec.constraints])
             trial.set_user_attr("feasible", is_feasible(metrics, self.spec.constraints))
             trial.set_user_attr("config", to_yaml(cfg))
+            trial.set_user_attr("timings", {stage: sum(r.timings[stage] for r in results) for stage in results[0].timings})
             if degenerate:
                 trial.set_user_attr("degenerate", degenerate)
             self._log_child(child, cfg, results, metrics, trial, params)
@@ -383,6 +434,16 @@ def _suggest(trial: Any, name: str, distribution: Any) -> Any:
 def _constraint_values(trial: Any) -> list[float]:
     """Optuna's constraints_func: the violations stored on the trial (<= 0 is feasible)."""
     return list(trial.user_attrs.get("constraints", []))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _finite(value: float) -> float | None:

@@ -13,6 +13,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   python -m pip install --quiet --upgrade pip
   # The CPU build of torch keeps installs small; where it is not on hand pip picks the default build.
   python -c "import torch" 2>/dev/null || python -m pip install --quiet "torch==2.13.0" || python -m pip install --quiet "torch>=2.2"
-  python -m pip install --quiet -e ".[test]"
+  python -m pip install --quiet -e ".[test,zh]"
   touch "$stamp"
 fi

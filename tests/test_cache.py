@@ -50,3 +50,45 @@ def test_a_failed_computation_leaves_no_entry(tmp_path: Path) -> None:
         pass
     assert not list(tmp_path.rglob("*.npy"))
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def _compute_slowly(root: str, barrier: object, results: object) -> None:
+    import time
+
+    barrier.wait()
+
+    def compute() -> np.ndarray:
+        time.sleep(0.5)
+        return np.arange(1000, dtype=np.float32)
+
+    results.put(float(Cache(Path(root)).array("race", "same", compute).sum()))
+
+
+def test_two_workers_building_the_same_entry_both_succeed_with_one_valid_file(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_compute_slowly, args=(str(tmp_path), barrier, results)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert [results.get(timeout=5), results.get(timeout=5)] == [499500.0, 499500.0]
+    assert [p.name for p in (tmp_path / "race").iterdir()] == ["same.npy"]
+    np.testing.assert_array_equal(np.load(tmp_path / "race" / "same.npy"), np.arange(1000, dtype=np.float32))
+
+
+def test_two_workers_building_the_same_directory_entry(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+
+    def build(directory: Path) -> None:
+        (directory / "part.txt").write_text("ok", encoding="utf-8")
+        if not (tmp_path / "entries" / "k").exists():  # the other worker finishes first, inside our build
+            other = Cache(tmp_path)
+            other.directory("entries", "k", lambda d: (d / "part.txt").write_text("ok", encoding="utf-8"))
+
+    folder = cache.directory("entries", "k", build)
+    assert (folder / "part.txt").read_text() == "ok"
+    assert [p.name for p in (tmp_path / "entries").iterdir()] == ["k"]

@@ -41,7 +41,7 @@ def exact_knn(embeddings: np.ndarray, n_neighbors: int, metric: str, device: str
     """Exact neighbours (self first, distance 0) as UMAP expects: (indices int64, distances float32)."""
     import torch
 
-    data = torch.as_tensor(np.asarray(embeddings, dtype=np.float32), device=device)
+    data = torch.as_tensor(np.array(embeddings, dtype=np.float32), device=device)  # a writable copy (cache is read-only)
     if metric == "cosine":
         data = torch.nn.functional.normalize(data, dim=1)
     squared_norms = (data * data).sum(dim=1)
