@@ -112,7 +112,7 @@ class Sweep:
         self.storage = storage = open_storage(self.storage_url, self.spec.heartbeat_interval,
                                               self.spec.grace_period, self.spec.max_retry)
         directions = list(self.spec.objectives.values())
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get our own one-line report
         try:
             study = optuna.create_study(study_name=self.spec.study, storage=storage, directions=directions,
                                         sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)

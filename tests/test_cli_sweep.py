@@ -56,6 +56,21 @@ def mlflow_view(output_dir: Path) -> tuple[MlflowClient, list, list]:
     return client, parents, children
 
 
+def wait_for_a_running_trial(process: subprocess.Popen, output_dir: Path, completed: int) -> None:
+    """Poll the study until ``completed`` trials are COMPLETE and the next one is RUNNING."""
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.3)
+        if not (output_dir / "optuna.db").exists():
+            continue
+        try:
+            current = states(output_dir)
+        except KeyError:  # the study is not created yet
+            continue
+        if current.count("COMPLETE") >= completed and current[-1] == "RUNNING":
+            return
+
+
 def test_sweep_resume_and_best_export(cli: CliRunner, output_dir: Path, tmp_path: Path) -> None:
     path = sweep_file(tmp_path)
     done = cli("sweep", path)
@@ -118,16 +133,7 @@ def test_sigkill_mid_trial_then_resume_finishes_exactly_n_trials(cli: CliRunner,
                f"paths.cache_dir={tmp_path / 'fresh-cache'}"]  # a fresh cache keeps trials slow enough to interrupt
     log = (tmp_path / "killed.log").open("w")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=log)
-    deadline = time.time() + 240
-    while time.time() < deadline and process.poll() is None:
-        time.sleep(0.3)
-        if (output_dir / "optuna.db").exists():
-            try:
-                current = states(output_dir)
-            except KeyError:  # the study is not created yet
-                continue
-            if current.count("COMPLETE") >= 2 and current[-1] == "RUNNING":
-                break
+    wait_for_a_running_trial(process, output_dir, completed=2)
     assert process.poll() is None, (tmp_path / "killed.log").read_text()
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -187,3 +193,18 @@ def test_reducer_budget_bounds_distinct_umap_fits(cli: CliRunner, output_dir: Pa
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 10
     assert len({t.params["reducer.random_state"] for t in trials}) == 3
     assert sum(bool(t.user_attrs.get("reducer_reused")) for t in trials) == 7
+
+
+def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(cli: CliRunner, output_dir: Path, tmp_path: Path) -> None:
+    path = sweep_file(tmp_path, seeds=6)
+    command = [sys.executable, "-m", "runner", "sweep", path, f"paths.output_dir={output_dir}",
+               f"paths.cache_dir={tmp_path / 'fresh-cache'}"]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_a_running_trial(process, output_dir, completed=1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    assert states(output_dir)[-1] == "FAIL"
+    assert cli("sweep", path).returncode == 0
+    assert states(output_dir).count("COMPLETE") == 6
