@@ -113,6 +113,7 @@ class Cache:
                 write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a shared cache must be readable
             os.replace(temporary, file)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

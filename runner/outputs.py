@@ -9,7 +9,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from runner.config import to_yaml
+from runner.config import select, to_yaml
 from runner.pipeline import RunResult
 
 TOPIC_COLUMNS = ("topic", "size", "name", "words", "representative_docs")
@@ -31,24 +31,32 @@ def topic_rows(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
+def csv_encoding(cfg: DictConfig) -> str:
+    """CSV encoding: ``utf-8-sig`` (with a byte-order mark, for Excel) when ``outputs.csv_bom``, else ``utf-8``."""
+    return "utf-8-sig" if select(cfg, "outputs.csv_bom", False) else "utf-8"
+
+
 def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult) -> Path:
-    """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json and metrics.json."""
+    """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json and metrics.json (all UTF-8)."""
     import pandas as pd
 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(to_yaml(cfg), encoding="utf-8")
-    pd.DataFrame(topic_rows(result), columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False)
+    encoding = csv_encoding(cfg)
+    pd.DataFrame(topic_rows(result), columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False,
+                                                                         encoding=encoding)
     documents = pd.DataFrame({"doc": range(len(result.corpus)), "topic": result.topics.labels,
                               "topic_before_outlier_reduction": result.topics.labels_before})
     if result.corpus.labels is not None:
         documents["label"] = result.corpus.labels
     documents["text"] = [text[:200] for text in result.corpus.texts]
-    documents.to_csv(run_dir / "doc_topics.csv", index=False)
+    documents.to_csv(run_dir / "doc_topics.csv", index=False, encoding=encoding)
     words = {str(topic): result.topics.words[topic] for topic in sorted(result.topics.words)}
     (run_dir / "topic_words.json").write_text(json.dumps(words, ensure_ascii=False, indent=1), encoding="utf-8")
     (run_dir / "metrics.json").write_text(json.dumps(
         {"metrics": {k: _json_number(v) for k, v in result.metrics.items()},
-         "timings_s": result.timings, "cache_hits": result.cache_hits}, indent=1), encoding="utf-8")
+         "timings_s": result.timings, "cache_hits": result.cache_hits, "embedding": result.embedding},
+        indent=1), encoding="utf-8")
     return run_dir
 
 

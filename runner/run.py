@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ def run_tags(cfg: DictConfig, result: RunResult) -> dict[str, str]:
         "n_documents": str(len(result.corpus)),
         **{f"version.{package}": v for package, v in package_versions().items()},
         **{f"cache.{stage}": "hit" if hit else "miss" for stage, hit in result.cache_hits.items()},
+        "embedding_used": json.dumps(result.embedding, sort_keys=True),  # tells a fallback model apart
     }
     sha = git_sha(Path.cwd())
     if sha:

@@ -63,6 +63,28 @@ def test_every_option_composes_and_instantiates(group: str, tmp_path: Path) -> N
                     assert isinstance(built, Corpus) and len(built) >= 1
 
 
+@pytest.mark.parametrize("language", options("language"))
+def test_every_language_composes_and_instantiates(language: str) -> None:
+    cfg = resolve(compose([f"language={language}"]))
+    for group in ("embedding", "vectorizer", "clusterer", "reducer"):
+        assert instantiate(cfg[group]) is not None
+
+
+def test_language_zh_sets_the_chinese_defaults_and_leaves_explicit_choices_alone() -> None:
+    cfg = resolve(compose(["language=zh"]))
+    assert cfg.topics.language == "chinese"
+    assert cfg.vectorizer._target_ == "runner.stages.jieba_tokens.JiebaVectorizer" and cfg.vectorizer.stop_words == "zh"
+    assert cfg.embedding.model == "BAAI/bge-small-zh-v1.5" and cfg.embedding.fallback == "e5"
+    assert cfg.clusterer.cluster_selection_method == "leaf" and cfg.topics.outliers.strategy == "embeddings"
+    chosen = resolve(compose(["language=zh", "embedding=hf_transformer", "embedding.model=bert-base-chinese",
+                              "clusterer=kmeans", "topics.outliers.strategy=none"]))
+    assert chosen.embedding._target_ == "runner.stages.embed.TransformerEmbedder"
+    assert chosen.embedding.model == "bert-base-chinese" and chosen.clusterer._target_ == "sklearn.cluster.KMeans"
+    assert chosen.vectorizer._target_ == "runner.stages.jieba_tokens.JiebaVectorizer"
+    assert chosen.topics.outliers.strategy == "none"
+    assert resolve(compose()).topics.language == "english"
+
+
 def test_value_overrides_reach_the_config() -> None:
     cfg = resolve(compose(["reducer=pca", "clusterer=kmeans", "clusterer.n_clusters=7", "topics.nr_topics=auto"]))
     assert cfg.reducer._target_ == "sklearn.decomposition.PCA"
@@ -70,7 +92,8 @@ def test_value_overrides_reach_the_config() -> None:
 
 
 def test_unknown_group_option_lists_the_available_ones() -> None:
-    with pytest.raises(UserError, match=r"Could not find 'clusterer/dbscan'.*available options .*hdbscan, kmeans"):
+    with pytest.raises(UserError,
+                       match=r"Could not find 'clusterer/dbscan'.*available options .*hdbscan, hdbscan_leaf, kmeans"):
         compose(["clusterer=dbscan"])
 
 

@@ -38,26 +38,38 @@ def test_pynndescent_backend_agrees_on_most_neighbours(points: np.ndarray) -> No
 
 
 def test_auto_backend_choice() -> None:
+    assert resolve_backend("auto", "cosine", 2_000, "cpu") == "umap"
     assert resolve_backend("auto", "cosine", 10_000, "cpu") == "exact"
     assert resolve_backend("auto", "cosine", 1_000_000, "cpu") == "pynndescent"
     assert resolve_backend("auto", "cosine", 200_000, "cuda") == "exact"
-    assert resolve_backend("auto", "manhattan", 100, "cpu") == "pynndescent"
+    assert resolve_backend("auto", "manhattan", 10_000, "cpu") == "pynndescent"
     with pytest.raises(UserError, match="knn.backend=exact supports metrics cosine, euclidean, not 'manhattan'"):
         resolve_backend("exact", "manhattan", 100, "cpu")
     with pytest.raises(UserError, match="knn.backend must be one of"):
         resolve_backend("faiss", "cosine", 100, "cpu")
 
 
-def test_the_graph_is_computed_once_for_every_min_dist_and_seed(points: np.ndarray, tmp_path: Path) -> None:
+def test_umap_backend_reproduces_plain_umap_bit_for_bit(points: np.ndarray, tmp_path: Path) -> None:
+    from umap import UMAP
+
+    cfg = resolve(compose(["reducer.random_state=3", "knn.backend=umap"]))
+    ours = reduce_embeddings(cfg.reducer, cfg.knn, points, "points", Cache(tmp_path))
+    plain = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=3).fit_transform(points)
+    np.testing.assert_array_equal(ours, plain)
+
+
+@pytest.mark.parametrize("backend", ["umap", "exact"])
+def test_the_graph_is_computed_once_for_every_min_dist_and_seed(points: np.ndarray, tmp_path: Path,
+                                                                backend: str) -> None:
     cache = Cache(tmp_path)
     reductions = []
     for min_dist, seed in [(0.0, 0), (0.1, 0), (0.0, 1), (0.5, 2)]:
-        cfg = resolve(compose([f"reducer.min_dist={min_dist}", f"reducer.random_state={seed}"]))
+        cfg = resolve(compose([f"reducer.min_dist={min_dist}", f"reducer.random_state={seed}", f"knn.backend={backend}"]))
         reductions.append(reduce_embeddings(cfg.reducer, cfg.knn, points, "points", cache))
     assert cache.misses == {"reduced": 4, "knn": 2}  # indices + distances, once
     assert cache.hits == {"knn": 6}
     assert not np.allclose(reductions[0], reductions[1])
-    cfg = resolve(compose(["reducer.n_neighbors=5"]))
+    cfg = resolve(compose(["reducer.n_neighbors=5", f"knn.backend={backend}"]))
     reduce_embeddings(cfg.reducer, cfg.knn, points, "points", cache)
     assert cache.misses["knn"] == 4  # another n_neighbors is another graph
 

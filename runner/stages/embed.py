@@ -156,7 +156,7 @@ class HubModelEmbedder:
         """The e5 embedder used instead of the configured model, or None when the model was found."""
         if self._source is None and self._stand_in is None:
             try:
-                self.source
+                self._source = resolve_model(self.model_name, self.revision, self.packaged_fallback)
             except UserError as error:
                 if self.fallback is None:
                     raise

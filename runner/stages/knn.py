@@ -1,15 +1,21 @@
 """Nearest-neighbour graph for UMAP, computed once per (embeddings, n_neighbors, metric).
 
 UMAP spends much of a fit finding neighbours; the graph does not depend on min_dist, n_components
-or random_state, so trials that vary those reuse it (``precomputed_knn``). Two backends:
+or random_state, so trials that vary those reuse it (``precomputed_knn``). Backends:
 
+- ``umap``: exactly UMAP's own search, so reductions are bit-identical to plain ``UMAP(...)``.
+  Below ``UMAP_SMALL_DATA`` documents UMAP computes all pairwise distances (seed-independent),
+  and that graph is computed once and shared; above it UMAP's search depends on the seed, so each
+  fit searches on its own (nothing shared).
 - ``exact``: exact neighbours by blocked matrix products in torch (on the GPU when present),
   for ``cosine`` and ``euclidean``; on 2 CPU cores it beats pynndescent (and its numba JIT) on
   corpora up to tens of thousands of documents.
 - ``pynndescent``: UMAP's own approximate search, for other metrics and very large corpora.
 
-``auto`` picks ``exact`` for cosine/euclidean when the corpus has at most ``EXACT_LIMIT_CPU``
-documents (``EXACT_LIMIT_GPU`` with a GPU), else ``pynndescent``.
+``auto`` picks ``umap`` below ``UMAP_SMALL_DATA`` documents (identical to plain UMAP and shared),
+``exact`` for cosine/euclidean up to ``EXACT_LIMIT_CPU`` documents (``EXACT_LIMIT_GPU`` with a GPU;
+exact neighbours instead of UMAP's approximate ones, so reductions differ slightly from plain UMAP),
+else ``pynndescent``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import numpy as np
 
 from runner.errors import UserError
 
-BACKENDS = ("auto", "exact", "pynndescent")
+BACKENDS = ("auto", "umap", "exact", "pynndescent")
+UMAP_SMALL_DATA = 4096  # UMAP's own threshold for computing all pairwise distances
 EXACT_METRICS = ("cosine", "euclidean")
 EXACT_LIMIT_CPU = 60_000
 EXACT_LIMIT_GPU = 500_000
@@ -33,8 +40,24 @@ def resolve_backend(backend: str, metric: str, n_docs: int, device: str) -> str:
         raise UserError(f"knn.backend=exact supports metrics {', '.join(EXACT_METRICS)}, not '{metric}'")
     if backend != "auto":
         return backend
+    if n_docs < UMAP_SMALL_DATA:
+        return "umap"
     limit = EXACT_LIMIT_GPU if device == "cuda" else EXACT_LIMIT_CPU
     return "exact" if metric in EXACT_METRICS and n_docs <= limit else "pynndescent"
+
+
+def umap_small_data_knn(embeddings: np.ndarray, n_neighbors: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """UMAP's own small-data neighbours (all pairwise distances with UMAP's metric), bit for bit."""
+    from sklearn.metrics import pairwise_distances
+    from umap.distances import named_distances
+    from umap.umap_ import DISCONNECTION_DISTANCES, nearest_neighbors
+
+    if metric not in named_distances:
+        raise UserError(f"knn.backend=umap does not know reducer.metric '{metric}'")
+    distances = pairwise_distances(np.asarray(embeddings), metric=named_distances[metric])
+    distances[distances >= DISCONNECTION_DISTANCES.get(metric, np.inf)] = np.inf
+    indices, knn_distances, _ = nearest_neighbors(distances, n_neighbors, "precomputed", {}, False, None)
+    return indices, knn_distances
 
 
 def exact_knn(embeddings: np.ndarray, n_neighbors: int, metric: str, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:

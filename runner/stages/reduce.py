@@ -18,7 +18,7 @@ from runner.build import instantiate, kwargs_of, target_of
 from runner.cache import Cache, cache_key
 from runner.errors import UserError
 from runner.stages.embed import pick_device
-from runner.stages.knn import exact_knn, pynndescent_knn, resolve_backend
+from runner.stages.knn import UMAP_SMALL_DATA, exact_knn, pynndescent_knn, resolve_backend, umap_small_data_knn
 
 _LIBRARY_OF_TARGET = {"umap.": "umap-learn", "sklearn.": "scikit-learn", "bertopic.": "bertopic"}
 
@@ -65,7 +65,7 @@ def reduce_embeddings(reducer_cfg: DictConfig, knn_cfg: DictConfig, embeddings: 
 
     def fit() -> np.ndarray:
         extra = {}
-        if is_umap:
+        if is_umap and not (backend == "umap" and len(embeddings) >= UMAP_SMALL_DATA):
             extra["precomputed_knn"] = knn_graph(embeddings, embedding_key, params.get("n_neighbors", 15),
                                                  params.get("metric", "euclidean"), backend, device, cache)
         reducer = instantiate(reducer_cfg, **extra)
@@ -92,6 +92,8 @@ def knn_graph(embeddings: np.ndarray, embedding_key: str, n_neighbors: int, metr
         if not computed:
             if backend == "exact":
                 computed["indices"], computed["distances"] = exact_knn(embeddings, n_neighbors, metric, device)
+            elif backend == "umap":
+                computed["indices"], computed["distances"] = umap_small_data_knn(embeddings, n_neighbors, metric)
             else:
                 computed["indices"], computed["distances"] = pynndescent_knn(embeddings, n_neighbors, metric)
         return computed[part]

@@ -6,6 +6,9 @@ BERTopic gets the full embeddings plus adapters that answer from TopicSweep's ca
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,13 +97,30 @@ def fit_topics(cfg: DictConfig, texts: list[str], tokens: list[list[str]], vecto
     if strategy != "none" and (labels_before == -1).any() and (labels_before != -1).any():
         reduced_labels = model.reduce_outliers(documents, list(labels_before), strategy=strategy,
                                                threshold=cfg.topics.outliers.threshold, embeddings=embeddings)
-        model.update_topics(documents, topics=reduced_labels, top_n_words=cfg.topics.top_n_words,
-                            vectorizer_model=vectorizer.count_vectorizer(),
-                            ctfidf_model=instantiate(cfg.representation.ctfidf),
-                            representation_model=model.representation_model)
+        # BERTopic warns that custom assignments must be the last step; here they are, so drop that message.
+        with _without_log_message("BERTopic", "Using a custom list of topic assignments"):
+            model.update_topics(documents, topics=reduced_labels, top_n_words=cfg.topics.top_n_words,
+                                vectorizer_model=vectorizer.count_vectorizer(),
+                                ctfidf_model=instantiate(cfg.representation.ctfidf),
+                                representation_model=model.representation_model)
         labels = np.asarray(model.topics_, dtype=np.int64)
     original = dict(zip(reversed(documents), reversed(texts)))  # first text for each token string
     return _summarise(model, labels_before, labels, original)
+
+
+@contextlib.contextmanager
+def _without_log_message(logger_name: str, fragment: str) -> Iterator[None]:
+    """Inside the block, drop the records of one logger whose message contains ``fragment``."""
+    logger = logging.getLogger(logger_name)
+
+    def keep(record: logging.LogRecord) -> bool:
+        return fragment not in record.getMessage()
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def _summarise(model: Any, labels_before: np.ndarray, labels: np.ndarray,

@@ -1,0 +1,67 @@
+"""CJK font lookup for plots: found when one is installed, one clear warning when none is."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from matplotlib import font_manager
+
+from runner import fonts
+
+
+def tiny_font(path: Path, family: str, characters: str) -> Path:
+    """A TrueType font whose only glyphs (empty squares) cover ``characters``."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    names = [".notdef", *[f"uni{ord(char):04X}" for char in characters]]
+    pen = TTGlyphPen(None)
+    for x, y in ((100, 0), (100, 700), (600, 700), (600, 0)):
+        (pen.moveTo if (x, y) == (100, 0) else pen.lineTo)((x, y))
+    pen.closePath()
+    glyph = pen.glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(char): f"uni{ord(char):04X}" for char in characters})
+    builder.setupGlyf({name: glyph for name in names})
+    builder.setupHorizontalMetrics({name: (700, 100) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+@pytest.fixture
+def font_list(monkeypatch: pytest.MonkeyPatch) -> list:
+    """matplotlib's font list, replaceable per test; the lookup cache is cleared around each test."""
+    entries = list(font_manager.fontManager.ttflist)
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", entries)
+    fonts.cjk_font_family.cache_clear()
+    yield entries
+    fonts.cjk_font_family.cache_clear()
+
+
+def test_an_installed_cjk_font_is_found_and_configured(font_list: list, tmp_path: Path) -> None:
+    tiny_font(tmp_path / "latin.ttf", "AAA Latin Only", "abc")
+    tiny_font(tmp_path / "cjk.ttf", "TopicSweep Test CJK", "中文主题")
+    font_manager.fontManager.addfont(str(tmp_path / "latin.ttf"))
+    font_manager.fontManager.addfont(str(tmp_path / "cjk.ttf"))
+    assert fonts.cjk_font_family() == "TopicSweep Test CJK"
+    rc = {"font.sans-serif": ["DejaVu Sans"]}
+    assert fonts.use_cjk_font(rc) == "TopicSweep Test CJK"
+    assert rc["font.sans-serif"] == ["TopicSweep Test CJK", "DejaVu Sans"] and rc["axes.unicode_minus"] is False
+
+
+def test_without_a_cjk_font_it_warns_once(font_list: list, caplog: pytest.LogCaptureFixture) -> None:
+    font_list[:] = [entry for entry in font_list if "DejaVu" in entry.name]
+    rc = {"font.sans-serif": ["DejaVu Sans"]}
+    with caplog.at_level(logging.WARNING, logger="runner.fonts"):
+        assert fonts.use_cjk_font(rc) is None
+        assert fonts.use_cjk_font(rc) is None
+    assert rc == {"font.sans-serif": ["DejaVu Sans"]}
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1 and "no installed font covers Chinese characters" in warnings[0]
