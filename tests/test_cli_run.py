@@ -36,6 +36,14 @@ def test_help_answers_quickly() -> None:
     assert time.perf_counter() - start < 5
 
 
+def test_help_and_config_import_no_heavy_library() -> None:
+    probe = ("import sys, contextlib, io\nfrom runner.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+             "    main(['config'])\nprint(sorted(m for m in ('torch', 'bertopic', 'mlflow', 'optuna', 'umap', 'sklearn', "
+             "'gensim', 'transformers') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_config_prints_the_composed_config(cli: CliRunner) -> None:
     done = cli("config", "embedding=hf_transformer", "embedding.pooling=cls")
     assert done.returncode == 0, done.stderr
