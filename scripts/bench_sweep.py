@@ -13,8 +13,9 @@ the other parameters vary freely), and runs them two ways in this one process:
     enqueued: cached kNN graph and reductions, tokens once, coherence by index lookups.
 
 Both start from the same precomputed embeddings (computed once and cached, not timed). Prints
-per-stage times and the speed-up, and checks that per-trial metrics agree (|diff| <= 1e-9) when
-TopicSweep runs with `knn.backend=umap` semantics; see README "Performance".
+per-stage times and the speed-up, and checks that per-trial metrics agree (|diff| <= 1e-9)
+whenever TopicSweep's reductions are bit-identical to plain UMAP's (`--knn umap`, and `auto` below
+4,096 documents); exits 1 if they do not. See README "Performance".
 
 Usage: python scripts/bench_sweep.py [--corpus bbc|thucnews|all] [--trials 30] [--seed 0]
 """
@@ -38,7 +39,9 @@ CORPORA = {
     "bbc": ["dataset=tsv", f"dataset.path={DATA / 'bbc_news_octis.tsv'}", "dataset.name=bbc", "dataset.text_column=0",
             "dataset.label_column=2"],
     "thucnews": ["dataset=tsv", f"dataset.path={DATA / 'thucnews_headlines.tsv'}", "dataset.name=thucnews",
-                 "dataset.label_column=label", "language=zh"],
+                 "dataset.label_column=label", "language=zh", "embedding=e5",
+                 # the naive loop uses HDBSCAN's defaults (eom) and no outlier reassignment
+                 "clusterer=hdbscan", "topics.outliers.strategy=none"],
 }
 METRICS = ("n_topics", "coherence_npmi", "coherence_cv")
 
@@ -162,7 +165,8 @@ def embeddings_for(overrides: list[str]) -> tuple[list[str], np.ndarray, object,
     return corpus.texts, embeddings, naive_vectorizer, cfg.topics.language
 
 
-def bench(name: str, n_trials: int, seed: int, knn: str) -> None:
+def bench(name: str, n_trials: int, seed: int, knn: str) -> bool:
+    """Run one corpus; False when the reductions should be identical but metrics disagree."""
     overrides = [*CORPORA[name], f"knn.backend={knn}"]
     docs, embeddings, naive_vectorizer, language = embeddings_for(overrides)
     trials = draw_trials(n_trials, len(docs), seed)
@@ -190,6 +194,12 @@ def bench(name: str, n_trials: int, seed: int, knn: str) -> None:
     print(f"speed-up: {naive_total / ours_total:.1f}x end to end; trials whose n_topics/c_npmi/c_v agree to 1e-9: "
           f"{agree}/{n_trials}; largest metric difference {worst:.2e}")
     print(f"peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    from runner.stages.knn import UMAP_SMALL_DATA
+
+    identical = knn == "umap" or (knn == "auto" and len(docs) < UMAP_SMALL_DATA)
+    if identical and agree < n_trials:
+        print("FAIL: with UMAP's own neighbour search the metrics must agree to 1e-9")
+    return not identical or agree == n_trials
 
 
 def mean_stages(rows: list[dict]) -> str:
@@ -203,9 +213,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--knn", default="auto", help="TopicSweep's knn.backend (umap = bit-identical to plain UMAP)")
     args = parser.parse_args()
-    for name in (CORPORA if args.corpus == "all" else [args.corpus]):
-        bench(name, args.trials, args.seed, args.knn)
-    return 0
+    results = [bench(name, args.trials, args.seed, args.knn) for name in
+               (CORPORA if args.corpus == "all" else [args.corpus])]
+    return 0 if all(results) else 1
 
 
 if __name__ == "__main__":
