@@ -65,13 +65,16 @@ def run_metrics(result: RunResult) -> dict[str, float]:
 
 
 def execute_run(cfg: DictConfig, session: Session) -> RunRecord:
-    """Run the pipeline, write the run directory and log the run to MLflow (when enabled)."""
+    """Run the pipeline, write the run directory and log the run to MLflow (when enabled).
+
+    The tracking store is opened first, so a wrong tracking URI fails before any computation.
+    """
+    tracker = MlflowTracker(cfg.tracking.uri, cfg.tracking.experiment, Path(cfg.paths.output_dir)) \
+        if cfg.tracking.enabled else None
     result = session.run(cfg)
-    name = run_name(cfg)
-    run_dir = write_run_dir(unique_dir(Path(cfg.paths.runs_dir), name), cfg, result)
-    if not cfg.tracking.enabled:
+    run_dir = write_run_dir(unique_dir(Path(cfg.paths.runs_dir), run_name(cfg)), cfg, result)
+    if tracker is None:
         return RunRecord(result, run_dir, None, None)
-    tracker = MlflowTracker(cfg.tracking.uri, cfg.tracking.experiment, Path(cfg.paths.output_dir))
     run_id = tracker.start(run_dir.name, run_tags(cfg, result))
     tracker.log(run_id, params=flatten(cfg), metrics=run_metrics(result))
     tracker.log_artifacts(run_id, run_dir)

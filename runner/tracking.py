@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.config import mask_secrets
+from runner.errors import UserError
 
 PACKAGES = ("topicsweep", "bertopic", "umap-learn", "hdbscan", "scikit-learn", "sentence-transformers",
             "transformers", "torch", "gensim", "jieba", "optuna", "mlflow", "hydra-core", "numpy")
@@ -58,8 +59,12 @@ class MlflowTracker:
         self.uri = uri or default_tracking_uri(output_dir)
         if self.uri.startswith("sqlite:///"):
             output_dir.mkdir(parents=True, exist_ok=True)
-        self.client = MlflowClient(tracking_uri=self.uri)
-        self.experiment_id = self._experiment(experiment, output_dir)
+        try:
+            self.client = MlflowClient(tracking_uri=self.uri)
+            self.experiment_id = self._experiment(experiment, output_dir)
+        except Exception as error:  # unreachable server, bad URI, missing driver: all fixable by the user
+            detail = mask_secrets(str(error).strip().splitlines()[0]) if str(error).strip() else type(error).__name__
+            raise UserError(f"cannot use MLflow tracking store {mask_secrets(self.uri)}: {detail}") from error
 
     def _experiment(self, name: str, output_dir: Path) -> str:
         from mlflow.exceptions import MlflowException

@@ -151,3 +151,11 @@ def test_ui_serves_the_store_on_loopback_and_stops_its_whole_process_group(outpu
     time.sleep(1)
     leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
     assert leftover == []
+
+
+def test_an_unreachable_tracking_server_fails_first_without_showing_its_password(cli: CliRunner) -> None:
+    done = cli("run", "embedding=hashing", f"tracking.uri=http://bob:pw123@127.0.0.1:{free_port()}",
+               env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    assert done.returncode == 2
+    assert "cannot use MLflow tracking store http://bob:***@127.0.0.1" in done.stderr
+    assert "pw123" not in done.stderr + done.stdout and "embed" not in done.stderr  # failed before the pipeline
