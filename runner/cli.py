@@ -187,7 +187,10 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     cfg = _compose(args)
     storage = args.storage or default_storage_url(Path(cfg.paths.output_dir))
-    command = [sys.executable, "-m", "optuna_dashboard", storage, "--host", args.host, "--port", str(args.port)]
+    executable = Path(sys.executable).with_name("optuna-dashboard")  # the console script beside this Python
+    if not executable.exists():
+        raise UserError("optuna-dashboard is not installed in this environment (pip install optuna-dashboard)")
+    command = [str(executable), storage, "--host", args.host, "--port", str(args.port)]
     print(f"optuna-dashboard on http://{args.host}:{args.port} ({_masked(storage)}); Ctrl-C stops it", file=sys.stderr)
     return _run_process_group(command)
 
