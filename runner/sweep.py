@@ -127,7 +127,7 @@ class Sweep:
         return study
 
     def _sampler(self) -> Any:
-        """The configured sampler, with constraints wired in and a seed that differs per worker.
+        """The configured sampler, with a seed that differs per worker.
 
         A fixed seed is offset by the number of trials already in the study (a resumed sweep does not
         replay its first draws) and, on storages shared by processes, by this process id (parallel
@@ -142,8 +142,6 @@ class Sweep:
         extra: dict[str, Any] = {}
         target = target_of(self.spec.sampler)
         accepted = inspect.signature(_import(target)).parameters
-        if self.spec.constraints and "constraints_func" in accepted:
-            extra["constraints_func"] = _constraint_values
         if self.spec.sampler.get("seed") is not None and "seed" in accepted:
             extra["seed"] = int(self.spec.sampler["seed"]) + self._seed_offset()
         sampler = instantiate(self.spec.sampler, **extra)
@@ -279,8 +277,9 @@ class Sweep:
             metrics = aggregate([r.metrics for r in results])
             values, degenerate = self._objective_values(metrics)
             trial.set_user_attr("metrics", {k: _finite(v) for k, v in metrics.items()})
-            trial.set_user_attr("constraints", [c.violation(metrics.get(c.metric, math.nan))
-                                                for c in self.spec.constraints])
+            for constraint in self.spec.constraints:  # read by constraint-aware samplers (<= 0 is feasible)
+                violation = constraint.violation(metrics.get(constraint.metric, math.nan))
+                trial.set_constraint(constraint.describe(), violation)
             trial.set_user_attr("feasible", is_feasible(metrics, self.spec.constraints))
             trial.set_user_attr("config", to_yaml(cfg))
             trial.set_user_attr("timings", {stage: sum(r.timings[stage] for r in results) for stage in results[0].timings})
@@ -429,11 +428,6 @@ def _suggest(trial: Any, name: str, distribution: Any) -> Any:
                                  log=distribution.log)
     return trial.suggest_float(name, distribution.low, distribution.high, step=distribution.step,
                                log=distribution.log)
-
-
-def _constraint_values(trial: Any) -> list[float]:
-    """Optuna's constraints_func: the violations stored on the trial (<= 0 is feasible)."""
-    return list(trial.user_attrs.get("constraints", []))
 
 
 def _process_alive(pid: int) -> bool:
