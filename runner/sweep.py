@@ -81,6 +81,7 @@ class Sweep:
         self.output_dir = Path(self.base.paths.output_dir)
         self.storage_url = spec.storage or default_storage_url(self.output_dir)
         self.report = report or (lambda line: None)
+        self._last_failure = ""
         self.session = Session(Path(self.base.paths.cache_dir), report=stage_report)
         self.tracker = self._tracker()
         self.study = self._study()
@@ -186,6 +187,7 @@ class Sweep:
         import optuna
 
         started = time.monotonic()
+        failures_in_a_row = 0
         self._close_orphaned_children()
         while True:
             with warnings.catch_warnings():
@@ -202,6 +204,10 @@ class Sweep:
                 continue
             self._reuse_reducer_when_over_budget()
             self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])
+            failures_in_a_row = failures_in_a_row + 1 if self._last_trial_failed() else 0
+            if failures_in_a_row >= self.spec.max_failures_in_a_row:
+                raise UserError(f"{failures_in_a_row} trials failed in a row (last: {self._last_failure}); fix the "
+                                f"sweep file or the overrides, then run the same command to resume")
         self._close_orphaned_children()
         return self.finish()
 
@@ -257,6 +263,18 @@ class Sweep:
                       self.spec.objectives, self.spec.select)
         reuse = tuple(best.params[k] for k in keys) if best is not None and rng.random() < 0.5 else rng.choice(fitted)
         self.study.enqueue_trial(dict(zip(keys, reuse)), user_attrs={"reducer_reused": True})
+
+    def _last_trial_failed(self) -> bool:
+        """Whether this worker's latest trial failed for a reason other than the n_trials race."""
+        from optuna.trial import TrialState
+
+        mine = f"{socket.gethostname()}:{os.getpid()}"
+        trials = [t for t in self.study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == mine]
+        if not trials:
+            return False
+        last = max(trials, key=lambda t: t.number)
+        self._last_failure = str(last.user_attrs.get("fail_reason", ""))
+        return last.state == TrialState.FAIL and not self._last_failure.startswith("surplus")
 
     def _counts(self) -> tuple[int, int]:
         from optuna.trial import TrialState

@@ -2,8 +2,9 @@
 
 The search space uses Hydra's sweep grammar (``choice``, ``range``, ``interval``, ``int(...)``,
 ``tag(log, ...)``), parsed with Hydra's own override parser. ``null`` inside ``choice(...)`` (which
-Hydra's parser refuses) and the word ``none`` both mean None, so nullable parameters such as
-``topics.nr_topics`` can be searched.
+Hydra's parser refuses) means None, so nullable parameters such as ``topics.nr_topics`` can be
+searched; ``none`` stays the string "none" (``topics.outliers.strategy: choice(none, embeddings)``),
+which ``topics.nr_topics`` also reads as None.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ KNOWN_METRICS = ("n_topics", "outlier_ratio", "outlier_ratio_before_reduction", 
 DIRECTIONS = ("maximize", "minimize")
 SPEC_KEYS = ("study", "overrides", "params", "objectives", "constraints", "select", "sampler", "pruner", "n_trials",
              "timeout", "storage", "seeds", "heartbeat_interval", "grace_period", "max_retry", "workers",
-             "reducer_budget")
+             "reducer_budget", "max_failures_in_a_row")
 _NULL_SENTINEL = "__topicsweep_null__"
 _BOUND = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[\d.eE+\-]+)\s*$")
 
@@ -82,6 +83,8 @@ class SweepSpec:
             grace_period is failed and retried (up to max_retry times).
         workers: Worker processes started on this machine.
         reducer_budget: Most distinct reducer configurations fitted (None = no limit).
+        max_failures_in_a_row: This worker stops after so many consecutive FAIL trials (a broken
+            sweep file or base override would otherwise fail forever).
     """
 
     name: str
@@ -102,6 +105,7 @@ class SweepSpec:
     max_retry: int
     workers: int
     reducer_budget: int | float | None
+    max_failures_in_a_row: int = 10
 
     def reducer_fits(self) -> int | None:
         """Most distinct reducer configurations the study may fit (None = no limit)."""
@@ -197,6 +201,7 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
         max_retry=int(data.get("max_retry") if data.get("max_retry") is not None else 3),
         workers=workers,
         reducer_budget=budget,
+        max_failures_in_a_row=int(data.get("max_failures_in_a_row") or 10),
     )
 
 
@@ -287,7 +292,7 @@ def distribution_of(key: str, expression: str) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    return None if value in (_NULL_SENTINEL, "none") else value
+    return None if value == _NULL_SENTINEL else value
 
 
 def _finite_or_none(value: float) -> float | None:

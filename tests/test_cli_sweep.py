@@ -126,6 +126,14 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(cli: CliRunner, outpu
     assert sum(c.data.tags["state"] == "FAIL" for c in children) == len(failed)
 
 
+def test_a_sweep_whose_trials_all_fail_stops_with_the_reason(cli: CliRunner, output_dir: Path,
+                                                              tmp_path: Path) -> None:
+    done = cli("sweep", sweep_file(tmp_path, mcs="choice(1)"), "max_failures_in_a_row=3")
+    assert done.returncode == 2
+    assert "3 trials failed in a row (last: UserError: clusterer.min_cluster_size must be at least 2" in done.stderr
+    assert states(output_dir) == ["FAIL"] * 3
+
+
 def test_sigkill_mid_trial_then_resume_finishes_exactly_n_trials(cli: CliRunner, output_dir: Path,
                                                                   session_cache: Path, tmp_path: Path) -> None:
     path = sweep_file(tmp_path, seeds=6)

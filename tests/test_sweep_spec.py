@@ -32,7 +32,7 @@ n_trials: 3
     ("interval(0.0, 0.5)", FloatDistribution(0.0, 0.5)),
     ("tag(log, interval(0.001, 1.0))", FloatDistribution(0.001, 1.0, log=True)),
     ("choice(null, auto, 10, 20)", CategoricalDistribution([None, "auto", 10, 20])),
-    ("choice(none, auto, 10)", CategoricalDistribution([None, "auto", 10])),
+    ("choice(none, embeddings)", CategoricalDistribution(["none", "embeddings"])),
     ("choice(minilm, hf_transformer)", CategoricalDistribution(["minilm", "hf_transformer"])),
 ])
 def test_hydra_sweep_grammar_becomes_optuna_distributions(expression: str, expected: object) -> None:
