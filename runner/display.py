@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# Wide enough for result tables when the output is a pipe or a file (rich would assume 80 columns).
+_WIDTH = shutil.get_terminal_size((160, 24)).columns
+err_console = Console(stderr=True, highlight=False, width=_WIDTH)
+out_console = Console(highlight=False, width=_WIDTH)
 
 SUMMARY_METRICS = ("n_topics", "outlier_ratio", "coherence_npmi", "coherence_cv", "coherence_umass",
                    "coherence_uci", "diversity", "irbo", "nmi", "ari", "coherence_missing_words")

@@ -53,7 +53,7 @@ def methods_paragraphs(cfg: DictConfig, study: Any, spec: dict[str, Any], chosen
     rule_en = ("a weighted score " + ", ".join(f"{w:g}×{m}" for m, w in select["weights"].items())
                if select["rule"] == "weighted" else "lexicographic order of " + ", ".join(select["order"]))
     rule_zh = ("加权得分 " + "、".join(f"{w:g}×{m}" for m, w in select["weights"].items())
-               if select["rule"] == "weighted" else "按 " + "、".join(select["order"]) + " 的字典序")
+               if select["rule"] == "weighted" else "、".join(select["order"]) + " 的字典序")
     reducer = f"{_short(cfg.reducer._target_)} ({_kwargs(cfg.reducer)})"
     clusterer = f"{_short(cfg.clusterer._target_)} ({_kwargs(cfg.clusterer)})"
     vectorizer = f"{_short(cfg.vectorizer._target_)} ({_kwargs(cfg.vectorizer)})"

@@ -160,8 +160,7 @@ def embeddings_for(overrides: list[str]) -> tuple[list[str], np.ndarray, object,
     else:  # Chinese: users pass a jieba-based tokenizer to CountVectorizer
         from sklearn.feature_extraction.text import CountVectorizer
 
-        naive_vectorizer = CountVectorizer(tokenizer=lambda text: vectorizer.tokenize([text])[0], token_pattern=None,
-                                           lowercase=False)
+        naive_vectorizer = CountVectorizer(tokenizer=vectorizer.analyzer(), token_pattern=None, lowercase=False)
     return corpus.texts, embeddings, naive_vectorizer, cfg.topics.language
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -124,9 +125,10 @@ class JiebaVectorizer(Vectorizer):
                 "user_dict_sha256": self.user_dict_sha256, "stop_words": self.stop_words.identity,
                 "min_length": self.min_length, "lowercase": self.lowercase}
 
-    def tokenize(self, texts: list[str]) -> list[list[str]]:
+    def analyzer(self) -> Callable[[str], list[str]]:
+        """Text to tokens, with one jieba Tokenizer initialised once (loading its dictionary takes ~1 s)."""
         tokenizer = self._tokenizer()
-        return [self._keep(tokenizer.cut(text, HMM=self.hmm)) for text in texts]
+        return lambda text: self._keep(tokenizer.cut(text, HMM=self.hmm))
 
     def _keep(self, pieces: Any) -> list[str]:
         tokens = []

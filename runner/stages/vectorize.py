@@ -8,6 +8,7 @@ builds n-grams and applies min_df/max_df, so no trial ever re-tokenizes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from runner.errors import UserError
@@ -34,6 +35,11 @@ class Vectorizer:
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         """Unigram tokens per document, stop words removed (cached by the pipeline)."""
+        analyze = self.analyzer()
+        return [analyze(text) for text in texts]
+
+    def analyzer(self) -> Callable[[str], list[str]]:
+        """A function from one text to its unigram tokens."""
         raise NotImplementedError
 
     def token_settings(self) -> dict[str, Any]:
@@ -63,9 +69,8 @@ class RegexVectorizer(Vectorizer):
     def token_settings(self) -> dict[str, Any]:
         return {"stop_words": self.stop_words, "lowercase": self.lowercase, "token_pattern": self.token_pattern}
 
-    def tokenize(self, texts: list[str]) -> list[list[str]]:
+    def analyzer(self) -> Callable[[str], list[str]]:
         from sklearn.feature_extraction.text import CountVectorizer
 
-        analyze = CountVectorizer(stop_words=self.stop_words, lowercase=self.lowercase,
-                                  token_pattern=self.token_pattern).build_analyzer()
-        return [analyze(text) for text in texts]
+        return CountVectorizer(stop_words=self.stop_words, lowercase=self.lowercase,
+                               token_pattern=self.token_pattern).build_analyzer()
