@@ -33,7 +33,6 @@ from runner.storage import default_storage_url, open_storage, shares_across_proc
 from runner.sweep_spec import SweepSpec, check_params_exist, distribution_of
 
 TrialReporter = Callable[[dict[str, Any]], None]
-FINISHED = ("COMPLETE",)
 
 
 class SurplusTrial(Exception):
