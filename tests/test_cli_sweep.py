@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import optuna
+import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
@@ -63,9 +64,11 @@ def wait_for_a_running_trial(process: subprocess.Popen, output_dir: Path, comple
         time.sleep(0.3)
         if not (output_dir / "optuna.db").exists():
             continue
-        try:
-            current = states(output_dir)
-        except KeyError:  # the study is not created yet
+        try:  # read only: never race the sweep process while it creates the tables
+            storage = optuna.storages.RDBStorage(f"sqlite:///{output_dir / 'optuna.db'}", skip_table_creation=True,
+                                                 skip_compatibility_check=True)
+            current = [t.state.name for t in optuna.load_study(study_name="t", storage=storage).trials]
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # tables or study not created yet
             continue
         if current.count("COMPLETE") >= completed and current[-1] == "RUNNING":
             return

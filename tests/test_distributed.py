@@ -19,6 +19,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
@@ -44,8 +45,6 @@ def database_url() -> str:
     url = os.environ.get("TOPICSWEEP_TEST_DATABASE_URL")
     if not url:
         pytest.skip("TOPICSWEEP_TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    import sqlalchemy
-
     try:
         with sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3}).connect():
             pass
@@ -62,8 +61,6 @@ def pg_url() -> str:
 @pytest.fixture(scope="module")
 def mlflow_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `mlflow server` on a loopback port with its own PostgreSQL database as backend store."""
-    import sqlalchemy
-
     name = f"topicsweep_mlflow_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -139,7 +136,7 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
         time.sleep(0.2)
         try:
             running = optuna.load_study(study_name=study, storage=pg_url).get_trials(states=(TrialState.RUNNING,))
-        except KeyError:
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # the study (or its tables) are being created
             continue
         if any(t.user_attrs.get("worker") == victim for t in running):
             workers[0].send_signal(signal.SIGKILL)
