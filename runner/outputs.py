@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from runner.config import select, to_yaml
 from runner.pipeline import RunResult
+from runner.plots import topic_overview
 
 TOPIC_COLUMNS = ("topic", "size", "name", "words", "representative_docs")
 
@@ -36,15 +37,18 @@ def csv_encoding(cfg: DictConfig) -> str:
     return "utf-8-sig" if select(cfg, "outputs.csv_bom", False) else "utf-8"
 
 
-def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult) -> Path:
-    """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json and metrics.json (all UTF-8)."""
+def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult, figure: bool = True) -> Path:
+    """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json, metrics.json (all UTF-8) and,
+    with ``figure``, topics.png (sweeps skip it per trial: it would cost more than the trial's topics)."""
     import pandas as pd
 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(to_yaml(cfg), encoding="utf-8")
     encoding = csv_encoding(cfg)
-    pd.DataFrame(topic_rows(result), columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False,
-                                                                         encoding=encoding)
+    rows = topic_rows(result)
+    pd.DataFrame(rows, columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False, encoding=encoding)
+    if figure:
+        topic_overview(rows, run_dir / "topics.png")
     documents = pd.DataFrame({"doc": range(len(result.corpus)), "topic": result.topics.labels,
                               "topic_before_outlier_reduction": result.topics.labels_before})
     if result.corpus.labels is not None:

@@ -372,7 +372,7 @@ class Sweep:
         trial_dir = self.output_dir / "sweeps" / self.spec.study / "trials" / f"{trial.number:04d}"
         from runner.outputs import write_run_dir
 
-        write_run_dir(trial_dir, cfg, results[0])
+        write_run_dir(trial_dir, cfg, results[0], figure=False)
         if child is None:
             return
         trial.set_user_attr("mlflow_run_id", child)

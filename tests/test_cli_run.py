@@ -59,7 +59,8 @@ def test_run_on_the_demo_corpus_logs_everything_and_reuses_caches(cli: CliRunner
     assert "mlflow run:" in first.stdout
     run_dir = run_dir_of(first.stdout)
     assert {p.name for p in run_dir.iterdir()} == {"config.yaml", "topics.csv", "doc_topics.csv", "metrics.json",
-                                                   "topic_words.json"}
+                                                   "topic_words.json", "topics.png"}
+    assert (run_dir / "topics.png").read_bytes().startswith(b"\x89PNG")
     saved = json.loads((run_dir / "metrics.json").read_text())
     assert saved["metrics"]["n_topics"] >= 2
 
@@ -79,7 +80,7 @@ def test_run_on_the_demo_corpus_logs_everything_and_reuses_caches(cli: CliRunner
     assert run.data.tags["dataset"] == "lee" and len(run.data.tags["dataset_hash"]) == 64
     assert "version.bertopic" in run.data.tags
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config.yaml", "topics.csv", "topic_words.json", "metrics.json"} <= artifacts
+    assert {"config.yaml", "topics.csv", "topic_words.json", "metrics.json", "topics.png"} <= artifacts
     assert str(output_dir) in client.get_experiment(run.info.experiment_id).artifact_location
 
 

@@ -65,3 +65,20 @@ def test_without_a_cjk_font_it_warns_once(font_list: list, caplog: pytest.LogCap
     assert rc == {"font.sans-serif": ["DejaVu Sans"]}
     warnings = [record.getMessage() for record in caplog.records]
     assert len(warnings) == 1 and "no installed font covers Chinese characters" in warnings[0]
+
+
+def test_topic_overview_figure_uses_the_cjk_font_for_chinese_words(font_list: list, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner import plots
+
+    tiny_font(tmp_path / "cjk.ttf", "TopicSweep Test CJK", "中文基金市场期货高考研")
+    font_manager.fontManager.addfont(str(tmp_path / "cjk.ttf"))
+    chosen = []
+    monkeypatch.setattr(plots, "use_cjk_font", lambda rc: chosen.append(fonts.use_cjk_font(rc)))
+    topic_overview = plots.topic_overview
+    rows = [{"topic": -1, "size": 5, "words": ""}, {"topic": 0, "size": 9, "words": "基金 市场 期货"},
+            {"topic": 1, "size": 4, "words": "高考 考研"}]
+    path = topic_overview(rows, tmp_path / "topics.png")
+    assert path is not None and path.read_bytes().startswith(b"\x89PNG")
+    assert chosen == ["TopicSweep Test CJK"]
+    assert topic_overview([rows[0]], tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
