@@ -68,8 +68,8 @@ def wait_for_a_running_trial(process: subprocess.Popen, output_dir: Path, comple
             storage = optuna.storages.RDBStorage(f"sqlite:///{output_dir / 'optuna.db'}", skip_table_creation=True,
                                                  skip_compatibility_check=True)
             current = [t.state.name for t in optuna.load_study(study_name="t", storage=storage).trials]
-        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # tables or study not created yet
-            continue
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+            continue  # tables or study not created yet
         if current.count("COMPLETE") >= completed and current[-1] == "RUNNING":
             return
 

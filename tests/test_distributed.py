@@ -136,8 +136,8 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
         time.sleep(0.2)
         try:
             running = optuna.load_study(study_name=study, storage=pg_url).get_trials(states=(TrialState.RUNNING,))
-        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # the study (or its tables) are being created
-            continue
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+            continue  # the study (or its tables) are being created
         if any(t.user_attrs.get("worker") == victim for t in running):
             workers[0].send_signal(signal.SIGKILL)
             killed = True
