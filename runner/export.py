@@ -21,7 +21,7 @@ from runner.methods import methods_paragraphs
 from runner.outputs import topic_rows, write_run_dir
 from runner.pipeline import Session
 from runner.selection import TrialRow, choose, pareto_front
-from runner.sweep import aggregate, trial_rows
+from runner.sweep import aggregate, seed_values, trial_rows
 from runner.sweep_report import table_columns, table_rows
 from runner.sweep_spec import Constraint, SelectRule
 from runner.tables import csv_text, latex, markdown
@@ -75,7 +75,7 @@ def export_best(study: Any, output_dir: Path, trial_number: int | None = None) -
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.yaml").write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
 
-    seeds = _seeds(cfg, spec["seeds"])
+    seeds = seed_values(cfg, spec["seeds"]) or [None]
     session = Session(Path(cfg.paths.cache_dir))
     results = [session.run(_with_seed(cfg, seed)) for seed in seeds]
     metrics = aggregate([r.metrics for r in results])
@@ -89,13 +89,6 @@ def export_best(study: Any, output_dir: Path, trial_number: int | None = None) -
     (directory / "methods_en.md").write_text(english + "\n", encoding="utf-8")
     (directory / "methods_zh.md").write_text(chinese + "\n", encoding="utf-8")
     return Export(directory, chosen.number, reproduced, metrics)
-
-
-def _seeds(cfg: DictConfig, count: int) -> list[int | None]:
-    if count == 1:
-        return [None]
-    start = int(cfg.reducer.get("random_state") or 0)
-    return list(range(start, start + count))
 
 
 def _with_seed(cfg: DictConfig, seed: int | None) -> DictConfig:

@@ -332,10 +332,7 @@ class Sweep:
 
     def seed_values(self) -> list[int] | None:
         """The reducer seeds every configuration is evaluated on, or None for a single run."""
-        if self.spec.seeds == 1:
-            return None
-        start = int(self.base.reducer.get("random_state") or 0)
-        return list(range(start, start + self.spec.seeds))
+        return seed_values(self.base, self.spec.seeds)
 
     def _objective_values(self, metrics: dict[str, float]) -> tuple[tuple[float, ...], str | None]:
         """Objective values; an undefined metric (e.g. coherence of 0 topics) becomes the worst value."""
@@ -421,6 +418,14 @@ def trial_rows(study: Any) -> list[TrialRow]:
         metrics = {k: (math.nan if v is None else v) for k, v in trial.user_attrs.get("metrics", {}).items()}
         rows.append(TrialRow(trial.number, dict(trial.params), metrics, bool(trial.user_attrs.get("feasible", True))))
     return rows
+
+
+def seed_values(cfg: DictConfig, count: int) -> list[int] | None:
+    """``count`` reducer seeds from the config's random_state on (None when ``count`` is 1)."""
+    if count == 1:
+        return None
+    start = int(cfg.reducer.get("random_state") or 0)
+    return list(range(start, start + count))
 
 
 def aggregate(runs: list[dict[str, float]]) -> dict[str, float]:
