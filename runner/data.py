@@ -1,7 +1,9 @@
 """Load a corpus from csv/tsv/jsonl/txt/parquet (or the bundled demo corpus) into a :class:`Corpus`.
 
-Texts are kept as written (only surrounding whitespace is stripped): embedding models see the raw
-text; stop words and punctuation are handled later by the vectorizer.
+Texts are kept as written apart from ``dataset.clean`` (HTML entities and tags by default, URLs and
+e-mail addresses on request; see :mod:`runner.text_clean`) and surrounding whitespace: embedding
+models see that text, the content hash covers it, and stop words and punctuation are handled later
+by the vectorizer.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.errors import UserError
+from runner.text_clean import CleanOptions, clean_text
 
 FORMATS = ("csv", "tsv", "jsonl", "txt", "parquet")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".json": "jsonl",
@@ -28,7 +32,7 @@ class Corpus:
     Attributes:
         name: Short name used in run names and tags.
         source: Where the texts came from (a path or a package resource).
-        texts: Documents, surrounding whitespace stripped, too-short ones dropped.
+        texts: Documents after ``dataset.clean``, surrounding whitespace stripped, too-short ones dropped.
         labels: Gold labels aligned with ``texts`` (strings), or None.
         timestamps: Timestamps aligned with ``texts`` (strings as read), or None.
         dropped: How many documents were dropped as empty/too short.
@@ -54,13 +58,21 @@ class Corpus:
         return len(self.texts)
 
 
-def load_lee_background(name: str = "lee") -> Corpus:
+def dataset_name(dataset_cfg: Mapping[str, Any]) -> str:
+    """The name a ``dataset`` config will load under, without reading it: ``name``, else the file's stem."""
+    if dataset_cfg.get("name"):
+        return str(dataset_cfg["name"])
+    path = dataset_cfg.get("path")
+    return Path(str(path)).stem if path else "dataset"
+
+
+def load_lee_background(name: str = "lee", clean: dict[str, Any] | None = None) -> Corpus:
     """The 300 Lee news texts shipped inside gensim (``gensim/test/test_data/lee_background.cor``)."""
     spec = importlib.util.find_spec("gensim")
     if spec is None or spec.origin is None:
         raise UserError("the demo corpus needs gensim installed (pip install gensim)")
     path = Path(spec.origin).parent / "test" / "test_data" / "lee_background.cor"
-    return load_corpus(path=str(path), format="txt", name=name, encoding="latin-1")
+    return load_corpus(path=str(path), format="txt", name=name, encoding="latin-1", clean=clean)
 
 
 def load_corpus(
@@ -73,6 +85,7 @@ def load_corpus(
     encoding: str = "utf-8",
     min_chars: int = 1,
     name: str | None = None,
+    clean: dict[str, Any] | None = None,
 ) -> Corpus:
     """Read a corpus file.
 
@@ -85,11 +98,14 @@ def load_corpus(
         header: True/False, or "auto": a header row exists when ``text_column`` is a name.
         encoding: Text encoding of the file.
         min_chars: Documents with fewer characters (after stripping) are dropped and counted.
-        name: Dataset name for runs and tags; defaults to the file stem.
+        name: Dataset name for runs and tags; None = the file stem.
+        clean: ``dataset.clean`` options (``html``, ``urls``, ``emails``; see
+            :class:`~runner.text_clean.CleanOptions`), applied before ``min_chars``; None = defaults.
 
     Raises:
         UserError: Missing file, unknown format, missing column, undecodable bytes, empty corpus.
     """
+    options = CleanOptions.parse(clean)
     file = Path(path).expanduser()
     if not file.is_file():
         raise UserError(f"dataset file not found: {file} (set dataset.path=...)")
@@ -104,7 +120,7 @@ def load_corpus(
             rows = {role: frame[column].tolist() for role, column in columns.items()}
     except UnicodeDecodeError as error:
         raise UserError(_encoding_message(file, encoding, error)) from error
-    return _clean(rows, name or file.stem, str(file), min_chars)
+    return _clean(rows, name or file.stem, str(file), min_chars, options)
 
 
 def _format_of(file: Path, fmt: str | None) -> str:
@@ -184,8 +200,9 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def _clean(rows: dict[str, list[Any]], name: str, source: str, min_chars: int) -> Corpus:
-    keep = [i for i, text in enumerate(rows["text"]) if len(_as_text(text).strip()) >= min_chars]
+def _clean(rows: dict[str, list[Any]], name: str, source: str, min_chars: int, options: CleanOptions) -> Corpus:
+    texts = [clean_text(_as_text(text), options).strip() for text in rows["text"]]
+    keep = [i for i, text in enumerate(texts) if len(text) >= min_chars]
     if not keep:
         raise UserError(f"no documents in {source} (all {len(rows['text'])} rows are empty or shorter than "
                         f"dataset.min_chars={min_chars})")
@@ -196,7 +213,7 @@ def _clean(rows: dict[str, list[Any]], name: str, source: str, min_chars: int) -
     return Corpus(
         name=name,
         source=source,
-        texts=pick(rows["text"]),
+        texts=[texts[i] for i in keep],
         labels=pick(rows["label"]) if "label" in rows else None,
         timestamps=pick(rows["timestamp"]) if "timestamp" in rows else None,
         dropped=len(rows["text"]) - len(keep),

@@ -27,7 +27,7 @@ from runner.metrics import CoherenceIndex, CoherenceResult, gensim_coherence
 from runner.stages.cluster import check_clusterer, cluster
 from runner.stages.embed import Embedder
 from runner.stages.reduce import check_reducer, reduce_embeddings
-from runner.stages.topics import TopicModelResult, check_topics, ctfidf_clean, fit_topics
+from runner.stages.topics import CLEAN_RULES, TopicModelResult, check_topics, ctfidf_clean, fit_topics
 from runner.stages.vectorize import Vectorizer
 
 STAGES = ("dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics")
@@ -73,8 +73,7 @@ class Session:
         timings: dict[str, float] = {}
         hits: dict[str, bool] = {}
         with self._stage("dataset", timings):
-            corpus = self._remember(("corpus", kwargs_of(cfg.dataset), cfg.dataset._target_),
-                                    lambda: self._load_corpus(cfg.dataset))
+            corpus = self.corpus(cfg)
             check_reducer(cfg.reducer, len(corpus))
             check_clusterer(cfg.clusterer, len(corpus))
             vectorizer = instantiate(cfg.vectorizer)  # checks its settings (files, stop words) before embedding
@@ -98,10 +97,14 @@ class Session:
 
     def prepare(self, cfg: DictConfig) -> None:
         """Compute (or find) what every trial of a sweep shares: corpus, embeddings, tokens."""
-        corpus = self._remember(("corpus", kwargs_of(cfg.dataset), cfg.dataset._target_),
-                                lambda: self._load_corpus(cfg.dataset))
+        corpus = self.corpus(cfg)
         self._embedding(cfg, corpus)
         self._tokens(cfg, instantiate(cfg.vectorizer), corpus.texts, corpus.content_hash)
+
+    def corpus(self, cfg: DictConfig) -> Corpus:
+        """The corpus of a resolved config, loaded once per session (later runs reuse it)."""
+        return self._remember(("corpus", kwargs_of(cfg.dataset), cfg.dataset._target_),
+                              lambda: self._load_corpus(cfg.dataset))
 
     @contextlib.contextmanager
     def _stage(self, name: str, timings: dict[str, float]) -> Iterator[None]:
@@ -151,8 +154,9 @@ class Session:
     def _tokens(self, cfg: DictConfig, vectorizer: Vectorizer, texts: list[str],
                 texts_hash: str) -> tuple[list[list[str]], str]:
         """Tokens of ``texts`` as the vectorizer sees them (computed once per corpus and settings), and their key."""
-        key = cache_key("tokens", texts_hash, cfg.topics.language, cfg.vectorizer._target_, vectorizer.token_settings(),
-                        version("scikit-learn"), version("bertopic"))
+        key = cache_key("tokens", texts_hash, cfg.topics.language, CLEAN_RULES.get(cfg.topics.language),
+                        cfg.vectorizer._target_, vectorizer.token_settings(), version("scikit-learn"),
+                        version("bertopic"))
         tokens = self._remember(key, lambda: self.cache.json(
             "tokens", key, lambda: vectorizer.tokenize(ctfidf_clean(texts, cfg.topics.language))))
         return tokens, key

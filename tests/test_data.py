@@ -106,3 +106,56 @@ def test_unknown_format_is_an_error(tmp_path: Path) -> None:
         load_corpus(str(path))
     with pytest.raises(UserError, match="unknown dataset.format 'xml'"):
         load_corpus(str(path), format="xml")
+
+
+def test_html_entities_double_escapes_bare_remnants_and_tags_are_cleaned(tmp_path: Path) -> None:
+    path = tmp_path / "news.txt"
+    path.write_text("Microsoft&#39;s &lt;b&gt;profit&lt;/b&gt; rose\n"
+                    "Wall Street&amp;#39;s &amp;quot;bears&amp;quot;\n"
+                    "Oil at #36;46 a barrel, Dell#39;s lt;a href=\"http://x\"&gt;Reuters&lt;/a&gt;\n"
+                    "<p><!-- ad --></p>\n"
+                    "R&D at AT&T: 3 < 4 and salt; pepper\n", encoding="utf-8")
+    corpus = load_corpus(str(path))
+    assert corpus.texts == ["Microsoft's  profit  rose", "Wall Street's \"bears\"",
+                            "Oil at $46 a barrel, Dell's  Reuters", "R&D at AT&T: 3 < 4 and salt; pepper"]
+    assert corpus.dropped == 1  # the line that was only markup
+    raw = load_corpus(str(path), clean={"html": False})
+    assert raw.texts[0] == "Microsoft&#39;s &lt;b&gt;profit&lt;/b&gt; rose" and raw.dropped == 0
+    assert raw.content_hash != corpus.content_hash
+
+
+@pytest.mark.parametrize("urls, emails", [(False, False), (True, False), (False, True), (True, True)])
+def test_urls_and_emails_are_removed_only_when_asked(tmp_path: Path, urls: bool, emails: bool) -> None:
+    path = tmp_path / "web.txt"
+    path.write_text("see https://example.com/a?b=1, www.example.org or write to desk@news.example.co.uk.\n",
+                    encoding="utf-8")
+    text = load_corpus(str(path), clean={"urls": urls, "emails": emails}).texts[0]
+    assert ("https://example.com/a?b=1" in text and "www.example.org" in text) is not urls
+    assert ("desk@news.example.co.uk" in text) is not emails
+    assert text.startswith("see") and text.endswith(".")
+
+
+def test_bad_clean_options_are_user_errors(tmp_path: Path) -> None:
+    path = tmp_path / "docs.txt"
+    path.write_text("one\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"unknown key dataset.clean.tags; use html, urls, emails"):
+        load_corpus(str(path), clean={"tags": True})
+    with pytest.raises(UserError, match=r"dataset.clean.urls must be true or false, not 'yes please'"):
+        load_corpus(str(path), clean={"urls": "yes please"})
+
+
+def test_file_datasets_are_named_after_the_file_stem(tmp_path: Path) -> None:
+    from runner.build import instantiate
+    from runner.config import compose, resolve
+    from runner.data import dataset_name
+
+    path = tmp_path / "ag_news_sample.tsv"
+    path.write_text("text\nfirst &amp; second\n", encoding="utf-8")
+    cfg = resolve(compose(["dataset=tsv", f"dataset.path={path}"]))
+    assert cfg.dataset.name is None and cfg.dataset.clean.html is True
+    assert dataset_name(cfg.dataset) == "ag_news_sample"
+    corpus = instantiate(cfg.dataset)
+    assert corpus.name == "ag_news_sample" and corpus.texts == ["first & second"]
+    named = resolve(compose(["dataset=tsv", f"dataset.path={path}", "dataset.name=agnews"]))
+    assert dataset_name(named.dataset) == "agnews" and instantiate(named.dataset).name == "agnews"
+    assert instantiate(resolve(compose([])).dataset).name == "lee"

@@ -102,7 +102,7 @@ class JiebaVectorizer(Vectorizer):
         hmm: Let jieba's HMM find words missing from its dictionary.
         min_length: Minimum token length in characters.
         lowercase: Lower-case tokens (affects Latin script only).
-        **counting: ``ngram_range``, ``min_df``, ``max_df`` (see :class:`Vectorizer`).
+        **counting: ``ngram_range``, ``min_df``, ``max_df``, ``extra_stop_words`` (see :class:`Vectorizer`).
     """
 
     def __init__(self, user_dict: str | None = None, stop_words: str | list[str] | None = "zh", hmm: bool = True,
@@ -123,7 +123,8 @@ class JiebaVectorizer(Vectorizer):
     def token_settings(self) -> dict[str, Any]:
         return {"tokenizer": "jieba", "jieba": _jieba_version(), "hmm": self.hmm,
                 "user_dict_sha256": self.user_dict_sha256, "stop_words": self.stop_words.identity,
-                "min_length": self.min_length, "lowercase": self.lowercase}
+                "min_length": self.min_length, "lowercase": self.lowercase,
+                "extra_stop_words": self.extra_stop_words_identity}
 
     def analyzer(self) -> Callable[[str], list[str]]:
         """Text to tokens, with one jieba Tokenizer initialised once (loading its dictionary takes ~1 s)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -140,8 +141,22 @@ def _backend(embedder: Embedder) -> Any:
     return EmbedderBackend(embedder)
 
 
+# Hyphens, dashes and slashes between word characters: "third-quarter", "peer-to-peer", "U.S./China".
+_WORD_JOINERS = re.compile(r"(?<=\w)[-\u2010-\u2015/\\]+(?=\w)")
+# What ctfidf_clean does beyond BERTopic's own cleaning (part of the token cache key: change it with the rule).
+CLEAN_RULES = {"english": "split-hyphens-slashes-1"}
+
+
 def ctfidf_clean(texts: list[str], language: str) -> list[str]:
-    """The text BERTopic's vectorizer sees (BERTopic strips non-ASCII characters for "english")."""
+    """The text BERTopic's vectorizer sees (BERTopic strips non-ASCII characters for "english").
+
+    For English, hyphens, dashes and slashes between words become spaces first, so BERTopic's
+    cleaning (which deletes every character that is not an ASCII letter, digit or space) splits
+    "third-quarter" into "third quarter" instead of gluing it into "thirdquarter". Other
+    languages get BERTopic's cleaning only.
+    """
     from bertopic import BERTopic
 
+    if language == "english":
+        texts = [_WORD_JOINERS.sub(" ", text) for text in texts]
     return BERTopic(language=language)._preprocess_text(np.asarray(texts, dtype=object))
