@@ -1,25 +1,35 @@
-"""``topicsweep best``: export the chosen trial for a paper.
+"""``topicsweep best``: export the chosen trial, or several side by side, for a paper.
 
-Writes ``outputs/sweeps/<study>/best/``: a standalone ``config.yaml`` (``topicsweep run
---config-file`` reproduces the trial), parameter and metric tables (Markdown and LaTeX), the topic
-table, the Pareto table, and a methods paragraph in English and Chinese. The trial is re-run from
-its config (cheap: every expensive stage is cached) to produce the topic table, and the metrics
-are checked against the stored ones.
+``best`` writes ``outputs/sweeps/<study>/best/``: a standalone ``config.yaml`` (``topicsweep run
+--config-file`` reproduces the trial), parameter, metric, topic and search-space tables (Markdown
+and LaTeX), the Pareto table, and a methods paragraph in English and Chinese. ``best --trials`` /
+``--pareto`` writes ``outputs/sweeps/<study>/compare/``: the trials side by side and each trial's
+own tables. Every exported trial is re-run from its config (cheap: every expensive stage is
+cached) and its metrics are checked against the stored ones.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from runner.caveats import Caveat, selection_caveats
 from runner.errors import UserError
-from runner.methods import methods_paragraphs
-from runner.outputs import topic_rows, write_run_dir
+from runner.export_tables import (TrialView, column_headers, comparison_records, comparison_table, metric_rows,
+                                  param_rows, topics_latex, topics_markdown)
+from runner.methods import MethodsInput, methods_paragraphs
+from runner.outputs import write_run_dir
 from runner.pipeline import Session
+from runner.search_space import COLUMNS as SEARCH_SPACE_COLUMNS
+from runner.search_space import HEADERS as SEARCH_SPACE_HEADERS
+from runner.search_space import SearchSpace, search_space
 from runner.selection import TrialRow, choose, pareto_front
 from runner.sweep import aggregate, seed_values, trial_rows
 from runner.sweep_report import table_columns, table_rows
@@ -29,12 +39,23 @@ from runner.tables import csv_text, latex, markdown
 
 @dataclass(frozen=True)
 class Export:
-    """Where the export went and whether the re-run reproduced the stored metrics."""
+    """Where a trial's export went and whether the re-run reproduced the stored metrics."""
 
     directory: Path
     trial: int
     reproduced: bool
     metrics: dict[str, float]
+    caveats: tuple[Caveat, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several trials exported side by side."""
+
+    directory: Path
+    trials: tuple[Export, ...]
+    chosen: int
+    caveats: tuple[Caveat, ...]
 
 
 def load_study(name: str, storage_url: str) -> Any:
@@ -52,43 +73,162 @@ def load_study(name: str, storage_url: str) -> Any:
 
 
 def export_best(study: Any, output_dir: Path, trial_number: int | None = None) -> Export:
-    """Export the trial picked by the sweep's select rule (or ``trial_number``)."""
-    spec = study.user_attrs.get("topicsweep_spec")
-    if spec is None:
-        raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
-    objectives = spec["objectives"]
-    rows = trial_rows(study)
-    if not rows:
-        raise UserError(f"study '{study.study_name}' has no COMPLETE trial yet")
-    if trial_number is None:
-        select = spec["select"]
-        chosen = choose(rows, objectives, SelectRule(select["rule"], select["weights"], tuple(select["order"])))
-    else:
-        chosen = next((r for r in rows if r.number == trial_number), None)
-        if chosen is None:
-            raise UserError(f"trial {trial_number} of study '{study.study_name}' is not COMPLETE; "
-                            f"complete trials: {', '.join(str(r.number) for r in rows)}")
-    trial = study.trials[chosen.number]
-    cfg = OmegaConf.create(trial.user_attrs["config"])
-    cfg.run_name = f"{study.study_name}-trial-{chosen.number}"
+    """Export the trial picked by the sweep's select rule (or ``trial_number``) to ``sweeps/<study>/best/``."""
+    view = _StudyView.of(study)
+    row = view.row(trial_number) if trial_number is not None else view.chosen()
     directory = output_dir / "sweeps" / study.study_name / "best"
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.yaml").write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
-
-    seeds = seed_values(cfg, spec["seeds"]) or [None]
-    session = Session(Path(cfg.paths.cache_dir))
-    results = [session.run(_with_seed(cfg, seed)) for seed in seeds]
-    metrics = aggregate([r.metrics for r in results])
-    reproduced = all(_same(metrics.get(k, math.nan), v) for k, v in chosen.metrics.items())
-    write_run_dir(directory / "run", cfg, results[0])
-
-    constraints = [Constraint(m, -math.inf if lo is None else lo, math.inf if hi is None else hi)
-                   for m, lo, hi in spec["constraints"]]
-    _write_tables(directory, chosen, metrics, rows, objectives, results[0])
-    english, chinese = methods_paragraphs(cfg, study, spec, chosen, results[0], constraints, len(rows))
+    session = Session(Path(view.config(row).paths.cache_dir))
+    rerun = _export_trial(view, row, directory, session)
+    space = view.search_space(rerun.cfg)
+    _write_search_space(directory, space, study.study_name)
+    feasible = [r for r in view.rows if r.feasible] or view.rows
+    pareto = pareto_front(feasible, view.objectives)
+    columns = table_columns(pareto, list(view.objectives))
+    (directory / "pareto.csv").write_text(csv_text(table_rows(pareto), columns), encoding="utf-8")
+    (directory / "pareto.md").write_text(markdown(table_rows(pareto), columns, column_headers(columns, rerun.cfg)),
+                                         encoding="utf-8")
+    facts = MethodsInput(rerun.cfg, view.spec, row, rerun.results[0], view.constraints, space, view.caveats)
+    english, chinese = methods_paragraphs(facts)
     (directory / "methods_en.md").write_text(english + "\n", encoding="utf-8")
     (directory / "methods_zh.md").write_text(chinese + "\n", encoding="utf-8")
-    return Export(directory, chosen.number, reproduced, metrics)
+    return Export(directory, row.number, rerun.reproduced, rerun.metrics, tuple(view.caveats))
+
+
+def export_trials(study: Any, output_dir: Path, numbers: Sequence[int] | None = None) -> Comparison:
+    """Export several trials side by side to ``sweeps/<study>/compare/`` (``numbers`` None: the Pareto front).
+
+    Writes ``comparison.{md,tex,csv}``, ``search_space.{md,tex}`` and, per trial, ``trial-NNN/`` with the
+    files of a single export (config, parameter, metric and topic tables, the re-run directory).
+    Folders ``trial-NNN`` of an earlier comparison that are not part of this one are removed.
+    """
+    view = _StudyView.of(study)
+    if numbers is None:
+        rows = pareto_front([r for r in view.rows if r.feasible] or view.rows, view.objectives)
+    else:
+        rows = [view.row(n) for n in dict.fromkeys(numbers)]
+    chosen = view.chosen().number
+    directory = output_dir / "sweeps" / study.study_name / "compare"
+    directory.mkdir(parents=True, exist_ok=True)
+    keep = {f"trial-{r.number:03d}" for r in rows}
+    for stale in directory.glob("trial-*"):
+        if stale.is_dir() and re.fullmatch(r"trial-\d{3,}", stale.name) and stale.name not in keep:
+            shutil.rmtree(stale)
+    session = Session(Path(view.config(rows[0]).paths.cache_dir))
+    exports, views, cfg = [], [], None
+    for row in rows:
+        rerun = _export_trial(view, row, directory / f"trial-{row.number:03d}", session)
+        cfg = rerun.cfg if cfg is None else cfg
+        exports.append(Export(directory / f"trial-{row.number:03d}", row.number, rerun.reproduced, rerun.metrics))
+        views.append(TrialView(row.number, row.params, rerun.metrics, row.feasible, row.number == chosen))
+    _write_search_space(directory, view.search_space(cfg), study.study_name)
+    table, columns, headers, rules = comparison_table(views, cfg)
+    numbers_text = ", ".join(str(r.number) for r in rows)
+    seeds = f" (mean ± sd over {view.spec['seeds']} seeds)" if int(view.spec["seeds"]) > 1 else ""
+    caption = (f"{'Trials' if len(rows) > 1 else 'Trial'} {numbers_text} of study {study.study_name}: "
+               f"hyperparameters and metrics{seeds}")
+    (directory / "comparison.md").write_text(markdown(table, columns, headers), encoding="utf-8")
+    (directory / "comparison.tex").write_text(latex(table, columns, caption, f"{study.study_name}-comparison",
+                                                    headers, rules), encoding="utf-8")
+    records, record_columns = comparison_records(views)
+    (directory / "comparison.csv").write_text(csv_text(records, record_columns), encoding="utf-8")
+    return Comparison(directory, tuple(exports), chosen, tuple(view.caveats))
+
+
+@dataclass(frozen=True)
+class _Rerun:
+    cfg: DictConfig
+    results: list[Any]
+    metrics: dict[str, float]
+    reproduced: bool
+
+
+@dataclass
+class _StudyView:
+    """A topicsweep study as an export reads it: its stored definition and COMPLETE trials."""
+
+    study: Any
+    spec: dict[str, Any]
+    rows: list[TrialRow]
+    caveats: list[Caveat]
+
+    @classmethod
+    def of(cls, study: Any) -> _StudyView:
+        spec = study.user_attrs.get("topicsweep_spec")
+        if spec is None:
+            raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
+        rows = trial_rows(study)
+        if not rows:
+            raise UserError(f"study '{study.study_name}' has no COMPLETE trial yet")
+        return cls(study, spec, rows, selection_caveats(spec))
+
+    @property
+    def objectives(self) -> dict[str, str]:
+        return self.spec["objectives"]
+
+    @property
+    def constraints(self) -> list[Constraint]:
+        return [Constraint(m, -math.inf if lo is None else lo, math.inf if hi is None else hi)
+                for m, lo, hi in self.spec["constraints"]]
+
+    def chosen(self) -> TrialRow:
+        select = self.spec["select"]
+        rule = SelectRule(select["rule"], select["weights"], tuple(select["order"]))
+        return choose(self.rows, self.objectives, rule)
+
+    def row(self, number: int) -> TrialRow:
+        found = next((r for r in self.rows if r.number == number), None)
+        if found is None:
+            raise UserError(f"trial {number} of study '{self.study.study_name}' is not COMPLETE; "
+                            f"complete trials: {', '.join(str(r.number) for r in self.rows)}")
+        return found
+
+    def config(self, row: TrialRow) -> DictConfig:
+        return OmegaConf.create(self.study.trials[row.number].user_attrs["config"])
+
+    def search_space(self, cfg: DictConfig) -> SearchSpace:
+        from optuna.trial import TrialState
+
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return search_space(self.spec, cfg, complete, seed_values(cfg, int(self.spec["seeds"])))
+
+
+def _export_trial(view: _StudyView, row: TrialRow, directory: Path, session: Session) -> _Rerun:
+    """Re-run one trial from its stored config; write config.yaml, run/, parameter, metric and topic tables."""
+    cfg = view.config(row)
+    cfg.run_name = f"{view.study.study_name}-trial-{row.number}"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
+    seeds = seed_values(cfg, int(view.spec["seeds"])) or [None]
+    results = [session.run(_with_seed(cfg, seed)) for seed in seeds]
+    metrics = aggregate([r.metrics for r in results])
+    reproduced = all(_same(metrics.get(k, math.nan), v) for k, v in row.metrics.items())
+    write_run_dir(directory / "run", cfg, results[0])
+    label = f"{view.study.study_name}-trial-{row.number}"
+    seeds_note = f", mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else ""
+    params = param_rows(row.params, cfg)
+    (directory / "params.md").write_text(markdown(params, ["parameter", "key", "value"]), encoding="utf-8")
+    (directory / "params.tex").write_text(latex(
+        params, ["parameter", "key", "value"], f"Hyperparameters of trial {row.number} (study {view.study.study_name})",
+        f"{label}-params"), encoding="utf-8")
+    shown = metric_rows(metrics)
+    (directory / "metrics.md").write_text(markdown(shown, ["metric", "value"]), encoding="utf-8")
+    (directory / "metrics.tex").write_text(latex(
+        shown, ["metric", "value"], f"Metrics of trial {row.number} (study {view.study.study_name}{seeds_note})",
+        f"{label}-metrics"), encoding="utf-8")
+    title = f"Topics of trial {row.number} (study {view.study.study_name})"
+    (directory / "topics.md").write_text(topics_markdown(results[0], title), encoding="utf-8")
+    (directory / "topics.tex").write_text(topics_latex(results[0], f"{title}: size and top words", f"{label}-topics"),
+                                          encoding="utf-8")
+    return _Rerun(cfg, results, metrics, reproduced)
+
+
+def _write_search_space(directory: Path, space: SearchSpace, study_name: str) -> None:
+    rows = space.rows()
+    columns = list(SEARCH_SPACE_COLUMNS)
+    (directory / "search_space.md").write_text(markdown(rows, columns, SEARCH_SPACE_HEADERS), encoding="utf-8")
+    caption = f"Search space and search settings of study {study_name}"
+    (directory / "search_space.tex").write_text(latex(rows, columns, caption, f"{study_name}-search-space",
+                                                      SEARCH_SPACE_HEADERS, [len(space.params)]), encoding="utf-8")
 
 
 def _with_seed(cfg: DictConfig, seed: int | None) -> DictConfig:
@@ -103,28 +243,3 @@ def _same(a: float | None, b: float | None) -> bool:
     a = math.nan if a is None else a
     b = math.nan if b is None else b
     return (math.isnan(a) and math.isnan(b)) or a == b
-
-
-def _write_tables(directory: Path, chosen: TrialRow, metrics: dict[str, float], rows: list[TrialRow],
-                  objectives: dict[str, str], result: Any) -> None:
-    params = [{"parameter": k, "value": v} for k, v in chosen.params.items()]
-    (directory / "params.md").write_text(markdown(params, ["parameter", "value"]), encoding="utf-8")
-    (directory / "params.tex").write_text(latex(params, ["parameter", "value"], f"Hyperparameters of trial "
-                                                                              f"{chosen.number}"), encoding="utf-8")
-    metric_rows = []
-    for name, value in metrics.items():
-        if name.endswith("_sd"):
-            continue
-        sd = metrics.get(f"{name}_sd")
-        shown = f"{value:.4f} ± {sd:.4f}" if sd is not None and not math.isnan(sd) else value
-        metric_rows.append({"metric": name, "value": shown})
-    (directory / "metrics.md").write_text(markdown(metric_rows, ["metric", "value"]), encoding="utf-8")
-    (directory / "metrics.tex").write_text(latex(metric_rows, ["metric", "value"], f"Metrics of trial {chosen.number}"),
-                                           encoding="utf-8")
-    topics = [{"topic": r["topic"], "size": r["size"], "words": r["words"]} for r in topic_rows(result)]
-    (directory / "topics.md").write_text(markdown(topics, ["topic", "size", "words"]), encoding="utf-8")
-    feasible = [r for r in rows if r.feasible] or rows
-    pareto = pareto_front(feasible, objectives)
-    columns = table_columns(pareto, list(objectives))
-    (directory / "pareto.csv").write_text(csv_text(table_rows(pareto), columns), encoding="utf-8")
-    (directory / "pareto.md").write_text(markdown(table_rows(pareto), columns), encoding="utf-8")

