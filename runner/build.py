@@ -6,6 +6,8 @@ file from a colleague) cannot run arbitrary code.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -52,6 +54,7 @@ def instantiate(node: DictConfig | dict[str, Any], **overrides: Any) -> Any:
 
     target = target_of(node)
     check_allowed(target)
+    where = node._get_full_key(None) if isinstance(node, DictConfig) else ""  # e.g. "clusterer"
     config = node if isinstance(node, DictConfig) else OmegaConf.create(node)
     try:
         return hydra_instantiate(config, _convert_="all", **overrides)
@@ -59,7 +62,23 @@ def instantiate(node: DictConfig | dict[str, Any], **overrides: Any) -> Any:
         cause = error.__cause__ or error
         if isinstance(cause, UserError):
             raise cause from None
-        raise UserError(f"cannot build {target}: {str(cause).splitlines()[0]}") from error
+        message = str(cause).splitlines()[0]
+        unexpected = re.search(r"unexpected keyword argument '(\w+)'", message)
+        if where and unexpected:
+            key = f"{where}.{unexpected.group(1)}"
+            raise UserError(f"{key} is not a parameter of {target}; remove it (~{key})") from error
+        raise UserError(f"cannot build {target}{f' from {where}' if where else ''}: {message}"
+                        f"{f'; check the {where}.* values (topicsweep config shows them)' if where else ''}") from error
+
+
+def require_numbers(section: str, params: Mapping[str, Any], keys: Sequence[str], integer: bool = False) -> None:
+    """UserError naming ``section.key=value`` when one of ``keys`` holds something else than a number
+    (an integer with ``integer``) or null."""
+    kinds = int if integer else (int, float)
+    for key in keys:
+        value = params.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            raise UserError(f"{section}.{key}={value}: expected {'an integer' if integer else 'a number'} or null")
 
 
 def kwargs_of(node: DictConfig | dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ is the only place that talks to Hydra's compose API; everything else receives a 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -51,10 +52,12 @@ def compose(overrides: Sequence[str] = (), config_file: Path | None = None) -> D
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
 
+    parsed = _parse_overrides(overrides)
     if config_file is not None:
         if not config_file.is_file():
             raise UserError(f"config file not found: {config_file}")
         directory, name = config_file.resolve().parent, config_file.stem
+        _refuse_group_overrides(parsed, config_file)
     else:
         directory, name = config_dir(), CONFIG_NAME
     try:
@@ -64,7 +67,124 @@ def compose(overrides: Sequence[str] = (), config_file: Path | None = None) -> D
         raise UserError(_one_line_hydra_error(str(error))) from error
     except OmegaConfBaseException as error:
         raise UserError(f"bad config value: {error}".splitlines()[0]) from error
+    groups = _groups(config_file)
+    values = [o for o in parsed if o.key_or_group not in groups]
+    if values:
+        if config_file is not None:
+            defaults = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+        else:
+            defaults = _defaults(str(directory), tuple(o.input_line for o in parsed if o.key_or_group in groups))
+        _check_value_types(values, defaults)
     return cfg
+
+
+def _parse_overrides(overrides: Sequence[str]) -> list[Any]:
+    """Hydra's parsed overrides; deletions (``~key``) and additions (``+key=...``) are left out."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as error:
+        raise UserError(_one_line_hydra_error(str(error))) from error
+    return [o for o in parsed if not o.is_delete() and not o.is_add()]
+
+
+def _groups(config_file: Path | None) -> set[str]:
+    """Config groups available to overrides: the directories under conf/, none for a standalone file."""
+    return set() if config_file is not None else {p.name for p in config_dir().iterdir() if p.is_dir()}
+
+
+def _refuse_group_overrides(parsed: Sequence[Any], config_file: Path) -> None:
+    """``group=option`` cannot work on a standalone file: say so, with the value overrides that do the same."""
+    groups = {p.name for p in config_dir().iterdir() if p.is_dir()}
+    for override in parsed:
+        group, option = override.key_or_group, override.value()
+        if group not in groups or override.package is not None or not isinstance(option, str):
+            continue
+        head = (f"'{override.input_line}' picks an option of config group '{group}', but a standalone config file "
+                f"({config_file}) has no config groups")
+        equivalent = _value_overrides_for(group, option, OmegaConf.load(config_file).get(group))
+        if equivalent:
+            raise UserError(f"{head}; use value overrides instead: {' '.join(equivalent)}")
+        raise UserError(f"{head}; change its {group}.* values (see `topicsweep config {group}={option}`), or run "
+                        f"without --config-file")
+
+
+def _value_overrides_for(group: str, option: str, current: Any) -> list[str]:
+    """``group.key=value`` overrides that turn the file's ``group`` node into the option's (empty when none can)."""
+    path = config_dir() / group / f"{option}.yaml"
+    if not path.is_file() or not isinstance(current, DictConfig):
+        return []
+    wanted = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    have = OmegaConf.to_container(current, resolve=False)
+    if not isinstance(wanted, dict) or "defaults" in wanted:
+        return []  # a global package or a defaults list: not reachable by value overrides
+    flat_wanted, flat_have = dict(_leaves(wanted)), dict(_leaves(have))
+    if set(flat_wanted) != set(flat_have):
+        return []  # other keys (e.g. another _target_'s parameters)
+    return [f"{group}.{key}={_override_text(value)}" for key, value in flat_wanted.items() if flat_have[key] != value]
+
+
+def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, node
+
+
+def _override_text(value: Any) -> str:
+    """A value as Hydra's override grammar writes it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ",".join(_override_text(v) for v in value) + "]"
+    return str(value)
+
+
+@functools.lru_cache(maxsize=32)
+def _defaults(directory: str, group_overrides: tuple[str, ...]) -> dict[str, Any]:
+    """The config composed with the group choices only (what each value override replaces), unresolved."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=directory, version_base=None):
+        cfg = hydra_compose(config_name=CONFIG_NAME, overrides=list(group_overrides))
+    return OmegaConf.to_container(cfg, resolve=False)
+
+
+def _check_value_types(overrides: Sequence[Any], defaults: dict[str, Any]) -> None:
+    """A value override must keep the kind of a numeric or boolean default: ``clusterer.min_cluster_size=abc``
+    is refused, naming the key and the default (a null default or a text default accepts anything)."""
+    for override in overrides:
+        value, default = override.value(), _lookup(defaults, override.key_or_group)
+        if value is None or isinstance(default, str) or default is None:
+            continue
+        if isinstance(value, str) and "${" in value:
+            continue  # an interpolation: its type is known once resolved
+        if isinstance(default, bool):
+            expected, fits = "true or false", isinstance(value, bool)
+        elif isinstance(default, int):
+            expected, fits = "an integer", isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            expected, fits = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            continue
+        if not fits:
+            raise UserError(f"{override.input_line}: expected {expected} (the default is "
+                            f"{_override_text(default)})")
+
+
+def _lookup(tree: Any, key: str) -> Any:
+    """The value at a dotted key of a nested dict (None when absent)."""
+    for part in key.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
 
 
 def _one_line_hydra_error(message: str) -> str:

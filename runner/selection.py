@@ -25,6 +25,23 @@ def is_feasible(metrics: Mapping[str, float], constraints: Sequence[Constraint])
     return all(c.violation(metrics.get(c.metric, math.nan)) <= 0 for c in constraints)
 
 
+def violations(metrics: Mapping[str, float | None], constraints: Sequence[Constraint]) -> list[str]:
+    """What the constraints that fail say about the values: ``["n_topics 2 < 3", "outlier_ratio undefined"]``."""
+    broken = []
+    for constraint in constraints:
+        value = metrics.get(constraint.metric)
+        value = math.nan if value is None else value
+        if constraint.violation(value) <= 0:
+            continue
+        if math.isnan(value):
+            broken.append(f"{constraint.metric} undefined")
+        elif value < constraint.low:
+            broken.append(f"{constraint.metric} {value:.4g} < {constraint.low:g}")
+        else:
+            broken.append(f"{constraint.metric} {value:.4g} > {constraint.high:g}")
+    return broken
+
+
 def pareto_front(rows: Sequence[TrialRow], objectives: Mapping[str, str]) -> list[TrialRow]:
     """Trials that no other trial dominates (better or equal everywhere, better somewhere)."""
     oriented = [(row, _oriented_by(row, list(objectives), objectives)) for row in rows]

@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from runner.build import instantiate, kwargs_of
+from runner.build import instantiate, kwargs_of, require_numbers, target_of
 from runner.errors import UserError
 
 
 def check_clusterer(clusterer_cfg: DictConfig, n_docs: int) -> None:
     """Reject values the clusterer would fail on late or with an unclear message."""
     params = kwargs_of(clusterer_cfg)
+    require_numbers("clusterer", params, ("min_cluster_size", "min_samples", "n_clusters"), integer=True)
     size = params.get("min_cluster_size")
     if size is not None and size < 2:
         raise UserError(f"clusterer.min_cluster_size must be at least 2, not {size}")
@@ -34,7 +35,11 @@ def cluster(clusterer_cfg: DictConfig, reduced: np.ndarray) -> FittedClusters:
     """Fit the configured clusterer on the reduced embeddings."""
     check_clusterer(clusterer_cfg, len(reduced))
     model = instantiate(clusterer_cfg)
-    model.fit(np.asarray(reduced))
+    try:
+        model.fit(np.asarray(reduced))
+    except TypeError as error:  # a setting of the wrong kind that the constructor accepted (e.g. an unknown key)
+        raise UserError(f"clusterer {target_of(clusterer_cfg)} rejected its settings: {error}; check the "
+                        f"clusterer.* values (topicsweep config shows them)") from error
     return FittedClusters(np.asarray(model.labels_, dtype=np.int64), getattr(model, "probabilities_", None))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from runner.build import instantiate, kwargs_of, target_of
+from runner.build import instantiate, kwargs_of, require_numbers, target_of
 from runner.cache import Cache, cache_key
 from runner.errors import UserError
 from runner.stages.embed import pick_device
@@ -34,6 +34,8 @@ def reducer_key(reducer_cfg: DictConfig, embedding_key: str, knn_backend: str | 
 def check_reducer(reducer_cfg: DictConfig, n_docs: int) -> None:
     """Reject values the reducer would fail on late or silently misuse."""
     params = kwargs_of(reducer_cfg)
+    require_numbers("reducer", params, ("n_components", "n_neighbors"), integer=True)
+    require_numbers("reducer", params, ("min_dist",))
     n_components = params.get("n_components")
     if n_components is not None and n_components < 1:
         raise UserError(f"reducer.n_components must be at least 1, not {n_components}")
