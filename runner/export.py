@@ -24,6 +24,7 @@ from runner.caveats import Caveat, selection_caveats
 from runner.errors import UserError
 from runner.export_tables import (TrialView, column_headers, comparison_records, comparison_table, metric_rows,
                                   param_rows, topics_latex, topics_markdown)
+from runner.figures import save_fitted_model
 from runner.methods import MethodsInput, methods_paragraphs
 from runner.outputs import write_run_dir
 from runner.pipeline import Session
@@ -203,6 +204,7 @@ def _export_trial(view: _StudyView, row: TrialRow, directory: Path, session: Ses
     metrics = aggregate([r.metrics for r in results])
     reproduced = all(_same(metrics.get(k, math.nan), v) for k, v in row.metrics.items())
     write_run_dir(directory / "run", cfg, results[0])
+    save_fitted_model(results[0], directory / "model")  # BERTopic.load(...) in a notebook (safetensors)
     label = f"{view.study.study_name}-trial-{row.number}"
     seeds_note = f", mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else ""
     params = param_rows(row.params, cfg)

@@ -39,7 +39,8 @@ def csv_encoding(cfg: DictConfig) -> str:
 
 def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult, figure: bool = True) -> Path:
     """Write config.yaml, topics.csv, doc_topics.csv, topic_words.json, metrics.json (all UTF-8) and,
-    with ``figure``, topics.png (sweeps skip it per trial: it would cost more than the trial's topics)."""
+    with ``figure``, topics.png, the ``outputs.figures`` with the analyses of :func:`runner.figures.render_figures`
+    and the model when ``outputs.save_model`` (sweeps skip them per trial: they cost more than a trial's topics)."""
     import pandas as pd
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -47,8 +48,10 @@ def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult, figure: boo
     encoding = csv_encoding(cfg)
     rows = topic_rows(result)
     pd.DataFrame(rows, columns=list(TOPIC_COLUMNS)).to_csv(run_dir / "topics.csv", index=False, encoding=encoding)
+    extras: dict[str, Any] = {}
     if figure:
         topic_overview(rows, run_dir / "topics.png")
+        extras = _figures_and_model(run_dir, cfg, result)
     documents = pd.DataFrame({"doc": range(len(result.corpus)), "topic": result.topics.labels,
                               "topic_before_outlier_reduction": result.topics.labels_before})
     if result.corpus.labels is not None:
@@ -59,9 +62,19 @@ def write_run_dir(run_dir: Path, cfg: DictConfig, result: RunResult, figure: boo
     (run_dir / "topic_words.json").write_text(json.dumps(words, ensure_ascii=False, indent=1), encoding="utf-8")
     (run_dir / "metrics.json").write_text(json.dumps(
         {"metrics": {k: _json_number(v) for k, v in result.metrics.items()},
-         "timings_s": result.timings, "cache_hits": result.cache_hits, "embedding": result.embedding},
+         "timings_s": result.timings, "cache_hits": result.cache_hits, "embedding": result.embedding, **extras},
         indent=1), encoding="utf-8")
     return run_dir
+
+
+def _figures_and_model(run_dir: Path, cfg: DictConfig, result: RunResult) -> dict[str, Any]:
+    """Figures and the saved model; the metrics.json keys saying what was drawn and what skipped and why."""
+    from runner.figures import render_figures, save_run_model
+
+    report = render_figures(run_dir, cfg, result)
+    save_run_model(run_dir, cfg, result, report)
+    result.figures_skipped.update(report.skipped)
+    return report.as_json()
 
 
 def _excerpt(text: str, limit: int = 300) -> str:

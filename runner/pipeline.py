@@ -23,6 +23,7 @@ from runner.cache import Cache, cache_key
 from runner.data import Corpus
 from runner.errors import UserError
 from runner.evaluate import CoherenceScorer, check_metrics, evaluate, window_size
+from runner.figures_config import check_outputs
 from runner.metrics import CoherenceIndex, CoherenceResult, gensim_coherence
 from runner.stages.cluster import check_clusterer, cluster
 from runner.stages.embed import Embedder
@@ -48,6 +49,7 @@ class RunResult:
         cache_hits: Cached stage name to True (served from cache) or False (computed).
         embedding: Fingerprint of the model that actually embedded the texts (differs from the
             configured one when an embedding fallback was used).
+        figures_skipped: Figure name to why it was not drawn (filled by :func:`runner.outputs.write_run_dir`).
     """
 
     corpus: Corpus
@@ -56,6 +58,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: dict[str, bool] = field(default_factory=dict)
     embedding: dict[str, Any] = field(default_factory=dict)
+    figures_skipped: dict[str, str] = field(default_factory=dict)
 
 
 class Session:
@@ -70,6 +73,7 @@ class Session:
         """Run the pipeline described by a resolved config."""
         check_topics(cfg.topics)
         check_metrics(cfg.metrics)
+        check_outputs(cfg)
         timings: dict[str, float] = {}
         hits: dict[str, bool] = {}
         with self._stage("dataset", timings):
@@ -137,7 +141,7 @@ class Session:
         """The configured embedder (built once per process), its cache key, and the corpus embeddings."""
         embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
                                   lambda: instantiate(cfg.embedding))
-        key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
+        key = embedding_key(corpus.content_hash, embedder.fingerprint())
         return embedder, key, self._remember(key, lambda: self._embeddings(embedder, corpus, key))
 
     def _embeddings(self, embedder: Embedder, corpus: Corpus, key: str) -> np.ndarray:
@@ -187,6 +191,11 @@ class Session:
         """Coherence reference from ``metrics.reference`` (one document per line), same tokenization."""
         texts = _read_reference(Path(cfg.metrics.reference))
         return self._tokens(cfg, vectorizer, texts, cache_key(texts))
+
+
+def embedding_key(content_hash: str, fingerprint: dict[str, Any]) -> str:
+    """Cache key of a corpus's embeddings by one embedder (``fingerprint``: :meth:`Embedder.fingerprint`)."""
+    return cache_key("embeddings", content_hash, fingerprint)
 
 
 def _read_reference(path: Path) -> list[str]:

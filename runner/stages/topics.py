@@ -10,7 +10,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,21 @@ OUTLIER_STRATEGIES = ("none", "c-tf-idf", "embeddings", "distributions")
 
 
 @dataclass(frozen=True)
+class FittedModel:
+    """The fitted BERTopic model with what it was fitted on (for figures and saving the model).
+
+    Attributes:
+        model: The fitted ``bertopic.BERTopic``.
+        documents: The documents BERTopic saw (space-joined tokens), aligned with the corpus.
+        embeddings: The full document embeddings.
+    """
+
+    model: Any
+    documents: list[str]
+    embeddings: np.ndarray
+
+
+@dataclass(frozen=True)
 class TopicModelResult:
     """What the rest of TopicSweep needs from a fitted topic model.
 
@@ -36,6 +51,7 @@ class TopicModelResult:
         words: Topic id (excluding -1) to its top words, best first.
         names: Topic id to BERTopic's topic name.
         representative_docs: Topic id to up to three representative documents.
+        fitted: The fitted model, or None when there is none (every document an outlier).
     """
 
     labels_before: np.ndarray
@@ -43,6 +59,7 @@ class TopicModelResult:
     words: dict[int, list[str]]
     names: dict[int, str]
     representative_docs: dict[int, list[str]]
+    fitted: FittedModel | None = field(default=None, compare=False, repr=False)
 
 
 def parse_nr_topics(value: Any) -> int | str | None:
@@ -106,7 +123,7 @@ def fit_topics(cfg: DictConfig, texts: list[str], tokens: list[list[str]], vecto
                                 representation_model=model.representation_model)
         labels = np.asarray(model.topics_, dtype=np.int64)
     original = dict(zip(reversed(documents), reversed(texts)))  # first text for each token string
-    return _summarise(model, labels_before, labels, original)
+    return _summarise(model, labels_before, labels, original, FittedModel(model, documents, embeddings))
 
 
 @contextlib.contextmanager
@@ -125,14 +142,14 @@ def _without_log_message(logger_name: str, fragment: str) -> Iterator[None]:
 
 
 def _summarise(model: Any, labels_before: np.ndarray, labels: np.ndarray,
-               original: dict[str, str]) -> TopicModelResult:
+               original: dict[str, str], fitted: FittedModel) -> TopicModelResult:
     info = model.get_topic_info()
     names = dict(zip(info["Topic"].astype(int), info["Name"].astype(str)))
     words = {int(topic): [word for word, _ in pairs if word]
              for topic, pairs in model.get_topics().items() if topic != -1}
     representative = {int(topic): [original.get(doc, doc) for doc in docs]
                       for topic, docs in (model.representative_docs_ or {}).items()}
-    return TopicModelResult(labels_before, labels, words, names, representative)
+    return TopicModelResult(labels_before, labels, words, names, representative, fitted)
 
 
 def _backend(embedder: Embedder) -> Any:
