@@ -5,12 +5,18 @@ The search space uses Hydra's sweep grammar (``choice``, ``range``, ``interval``
 Hydra's parser refuses) means None, so nullable parameters such as ``topics.nr_topics`` can be
 searched; ``none`` stays the string "none" (``topics.outliers.strategy: choice(none, embeddings)``),
 which ``topics.nr_topics`` also reads as None.
+
+``params`` and ``constraints`` may be relative to the corpus: ``${frac:0.005}`` is
+``max(2, round(0.005 × documents))`` (halves rounded up). A spec holding such values is a template
+until :meth:`SweepSpec.for_corpus` resolves it with the sweep's number of documents.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +30,13 @@ KNOWN_METRICS = ("n_topics", "outlier_ratio", "outlier_ratio_before_reduction", 
                  "irbo", "coherence_npmi", "coherence_cv", "coherence_umass", "coherence_uci",
                  "coherence_missing_words", "coherence_unscored_topics", "nmi", "ari")
 DIRECTIONS = ("maximize", "minimize")
-SPEC_KEYS = ("study", "overrides", "params", "objectives", "constraints", "select", "sampler", "pruner", "n_trials",
-             "timeout", "storage", "seeds", "heartbeat_interval", "grace_period", "max_retry", "workers",
+SPEC_KEYS = ("study", "study_name", "overrides", "params", "objectives", "constraints", "select", "sampler", "pruner",
+             "n_trials", "timeout", "storage", "seeds", "heartbeat_interval", "grace_period", "max_retry", "workers",
              "reducer_budget", "max_failures_in_a_row")
 _NULL_SENTINEL = "__topicsweep_null__"
 _BOUND = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[\d.eE+\-]+)\s*$")
+_FRAC = re.compile(r"\$\{frac:([^}]*)\}")
+RELATIVE_KEYS = ("params", "constraints")  # the only keys where ${frac:...} may appear
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class SweepSpec:
         reducer_budget: Most distinct reducer configurations fitted (None = no limit).
         max_failures_in_a_row: This worker stops after so many consecutive FAIL trials (a broken
             sweep file or base override would otherwise fail forever).
+        source: The sweep file's path.
+        template: The validated sweep-file data when ``params`` or ``constraints`` hold
+            ``${frac:...}`` (None otherwise); until :meth:`for_corpus`, such params keep their text
+            and such constraints are left out.
     """
 
     name: str
@@ -106,6 +118,22 @@ class SweepSpec:
     workers: int
     reducer_budget: int | float | None
     max_failures_in_a_row: int = 10
+    source: str = ""
+    template: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def for_corpus(self, n_documents: int) -> SweepSpec:
+        """This spec with every ``${frac:f}`` replaced by ``max(2, round(f × n_documents))``.
+
+        Raises:
+            UserError: A range or constraint that is empty or contradictory for this corpus size.
+        """
+        if self.template is None:
+            return self
+        resolved = _substitute(self.template, n_documents)
+        try:
+            return _build(Path(self.source), resolved)
+        except UserError as error:
+            raise UserError(f"{error} (${{frac:...}} resolved for {n_documents} documents)") from error
 
     def reducer_fits(self) -> int | None:
         """Most distinct reducer configurations the study may fit (None = no limit)."""
@@ -122,6 +150,7 @@ class SweepSpec:
             "objectives": self.objectives, "seeds": self.seeds, "n_trials": self.n_trials,
             "constraints": [[c.metric, _finite_or_none(c.low), _finite_or_none(c.high)] for c in self.constraints],
             "select": {"rule": self.select.rule, "weights": self.select.weights, "order": list(self.select.order)},
+            "sampler": self.sampler, "reducer_budget": self.reducer_budget,  # read by `topicsweep best`
         }
 
 
@@ -145,10 +174,11 @@ def load_spec(name_or_path: str, cli_changes: dict[str, Any] | None = None) -> S
         available = ", ".join(sorted(p.stem for p in sweeps_dir().glob("*.yaml")))
         raise UserError(f"sweep file not found: {path} (available sweeps: {available})")
     try:
-        raw = OmegaConf.load(path)
+        raw = _study_alias(OmegaConf.load(path), f"sweep file {path}")
         if cli_changes:
-            raw = OmegaConf.merge(raw, OmegaConf.create(cli_changes))
-        data = OmegaConf.to_container(raw, resolve=True)
+            raw = OmegaConf.merge(raw, _study_alias(OmegaConf.create(cli_changes), "the command line"))
+        with _frac_kept_as_text():
+            data = OmegaConf.to_container(raw, resolve=True)
     except OmegaConfBaseException as error:
         raise UserError(f"cannot read sweep file {path}: {str(error).splitlines()[0]}") from error
     if not isinstance(data, dict):
@@ -159,14 +189,82 @@ def load_spec(name_or_path: str, cli_changes: dict[str, Any] | None = None) -> S
     return _build(path, data)
 
 
+def _study_alias(raw: Any, where: str) -> Any:
+    """``study_name`` (Optuna's word) is the same key as ``study``; both with different values is an error."""
+    if not isinstance(raw, DictConfig) or "study_name" not in raw:
+        return raw
+    alias = raw.pop("study_name")
+    if "study" in raw and raw.study != alias:
+        raise UserError(f"{where} gives study={raw.study} and study_name={alias}: they are the same key; give one")
+    raw.study = alias
+    return raw
+
+
+@contextmanager
+def _frac_kept_as_text() -> Iterator[None]:
+    """While resolving a sweep file, ``${frac:x}`` stays text: the corpus size is not known yet."""
+    OmegaConf.register_new_resolver("frac", lambda value: f"${{frac:{value}}}", replace=True)
+    try:
+        yield
+    finally:
+        OmegaConf.clear_resolver("frac")
+
+
+def _frac_texts(node: Any) -> Iterator[str]:
+    """Every string under ``node`` that holds ``${frac:...}``."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _frac_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _frac_texts(value)
+    elif isinstance(node, str) and _FRAC.search(node):
+        yield node
+
+
+def _has_frac(node: Any) -> bool:
+    return next(_frac_texts(node), None) is not None
+
+
+def frac_value(fraction: str, n_documents: int) -> int:
+    """``${frac:fraction}`` for a corpus of ``n_documents``: round(fraction × n), halves up, at least 2."""
+    try:
+        share = float(fraction)
+    except ValueError:
+        share = math.nan
+    if not share > 0:
+        raise UserError(f"${{frac:{fraction}}} needs a positive fraction of the documents, e.g. ${{frac:0.005}}")
+    return max(2, math.floor(share * n_documents + 0.5))
+
+
+def _substitute(node: Any, n_documents: int) -> Any:
+    """A copy of ``node`` with every ``${frac:f}`` replaced by its value for ``n_documents``."""
+    if isinstance(node, dict):
+        return {key: _substitute(value, n_documents) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substitute(value, n_documents) for value in node]
+    if isinstance(node, str):
+        return _FRAC.sub(lambda match: str(frac_value(match.group(1), n_documents)), node)
+    return node
+
+
 def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
+    misplaced = [key for key in data if key not in RELATIVE_KEYS and _has_frac(data[key])]
+    if misplaced:
+        raise UserError(f"${{frac:...}} in '{misplaced[0]}' of {path}: it works only in params and constraints")
+    relative = any(_has_frac(data.get(key)) for key in RELATIVE_KEYS)
+    for text in (t for key in RELATIVE_KEYS for t in _frac_texts(data.get(key))):
+        for fraction in _FRAC.findall(text):
+            frac_value(fraction, 1)  # a number > 0, whatever the corpus
     params = {str(k): str(v) for k, v in (data.get("params") or {}).items()}
     if not params:
         raise UserError(f"sweep file {path} has no params: nothing to search")
     for key, expression in params.items():
-        distribution_of(key, expression)
+        if not _FRAC.search(expression):
+            distribution_of(key, expression)
     objectives = _objectives(path, data.get("objectives"))
-    constraints = tuple(_constraint(path, metric, bound) for metric, bound in (data.get("constraints") or {}).items())
+    constraints = tuple(_constraint(path, metric, bound) for metric, bound in (data.get("constraints") or {}).items()
+                        if not _has_frac(bound))
     seeds = int(data.get("seeds") or 1)
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, not {seeds} ({path})")
@@ -202,6 +300,8 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
         workers=workers,
         reducer_budget=budget,
         max_failures_in_a_row=int(data.get("max_failures_in_a_row") or 10),
+        source=str(path),
+        template=data if relative else None,
     )
 
 
@@ -286,9 +386,12 @@ def distribution_of(key: str, expression: str) -> Any:
             raise UserError(f"params.{key}: '{expression}' is empty; range(start, stop[, step]) needs start < stop")
         return IntDistribution(start, start + (stop - 1 - start) // step * step, step=step)
     log = "log" in value.tags
-    if isinstance(value.start, int) and isinstance(value.end, int):
-        return IntDistribution(value.start, value.end, log=log)
-    return FloatDistribution(float(value.start), float(value.end), log=log)
+    try:
+        if isinstance(value.start, int) and isinstance(value.end, int):
+            return IntDistribution(value.start, value.end, log=log)
+        return FloatDistribution(float(value.start), float(value.end), log=log)
+    except ValueError as error:  # e.g. low > high, or a log range that includes 0
+        raise UserError(f"params.{key}: '{expression}' is not a valid range ({error})") from error
 
 
 def _decode(value: Any) -> Any:

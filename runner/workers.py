@@ -22,8 +22,11 @@ from runner.storage import default_storage_url, shares_across_processes
 from runner.sweep_spec import SweepSpec
 
 
-def run_workers(arguments: Sequence[str], spec: SweepSpec, base_overrides: Sequence[str]) -> int:
-    """Start ``spec.workers`` local workers for the sweep given by ``arguments``; return the worst exit code."""
+def run_workers(arguments: Sequence[str], spec: SweepSpec, base_overrides: Sequence[str], extend: bool = False) -> int:
+    """Start ``spec.workers`` local workers for the sweep given by ``arguments``; return the worst exit code.
+
+    ``extend`` (``--extend``) lets the study continue with a changed definition; the workers get it too.
+    """
     from runner.sweep import Sweep
 
     base = resolve(compose([*spec.overrides, *base_overrides]))
@@ -35,9 +38,9 @@ def run_workers(arguments: Sequence[str], spec: SweepSpec, base_overrides: Seque
             f"storage=journal:///{Path(base.paths.output_dir).resolve() / 'optuna.log'} (one machine, no server)")
     print(f"preparing the study, the MLflow parent run and the shared inputs once for {spec.workers} workers",
           file=sys.stderr)
-    Sweep(spec, list(base_overrides)).prepare()
-    command = [sys.executable, "-m", "runner", "sweep", *[a for a in arguments if not a.startswith("workers=")],
-               "workers=1"]
+    Sweep(spec, list(base_overrides), extend=extend).prepare()
+    command = [sys.executable, "-m", "runner", "sweep", *(["--extend"] if extend else []),
+               *[a for a in arguments if not a.startswith("workers=")], "workers=1"]
     processes = [subprocess.Popen(command, env={**os.environ, "TOPICSWEEP_WORKER": str(i + 1)})
                  for i in range(spec.workers)]
     try:

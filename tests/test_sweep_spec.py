@@ -12,7 +12,7 @@ from runner.cli import split_sweep_arguments
 from runner.errors import UserError
 from runner.selection import TrialRow, choose, pareto_front
 from runner.sweep import aggregate, param_override
-from runner.sweep_spec import Constraint, SelectRule, distribution_of, load_spec, sweeps_dir
+from runner.sweep_spec import Constraint, SelectRule, distribution_of, frac_value, load_spec, sweeps_dir
 
 VALID = """
 study: s
@@ -135,3 +135,76 @@ def test_reducer_budget_is_a_count_or_a_fraction(tmp_path: Path) -> None:
     assert load_spec(write(tmp_path, VALID)).reducer_fits() is None
     with pytest.raises(UserError, match="reducer_budget must be a count >= 1 or a fraction"):
         load_spec(write(tmp_path, VALID + "reducer_budget: 1.5\n"))
+
+
+RELATIVE = VALID.replace("reducer.min_dist: choice(0.0, 0.1)",
+                         "clusterer.min_cluster_size: int(interval(${frac:0.0167}, ${frac:0.133}))") \
+    + "constraints:\n  n_topics: ['${frac:0.01}', 30]\n  outlier_ratio: '<= 0.5'\n"
+
+
+def test_frac_ranges_resolve_against_the_corpus_size(tmp_path: Path) -> None:
+    template = load_spec(write(tmp_path, RELATIVE))
+    assert template.params["clusterer.min_cluster_size"] == "int(interval(${frac:0.0167}, ${frac:0.133}))"
+    assert [c.metric for c in template.constraints] == ["outlier_ratio"]  # the relative one waits for the corpus
+    demo = template.for_corpus(300)
+    assert demo.params["clusterer.min_cluster_size"] == "int(interval(5, 40))"
+    assert demo.constraints == (Constraint("n_topics", 3, 30), Constraint("outlier_ratio", high=0.5))
+    assert demo.template is None and demo.to_dict()["params"] == demo.params
+    large = template.for_corpus(3000)
+    assert distribution_of("x", large.params["clusterer.min_cluster_size"]) == IntDistribution(50, 399)
+    with pytest.raises(UserError, match="n_topics >= 76 and <= 30 cannot both hold .*resolved for 7600 documents"):
+        template.for_corpus(7600)
+    assert frac_value("0.005", 300) == 2 and frac_value("0.01", 50) == 2  # at least 2
+    assert frac_value("0.5", 5) == 3 and frac_value("0.25", 10) == 3  # halves round up
+    assert load_spec(write(tmp_path, VALID)).for_corpus(10) == load_spec(write(tmp_path, VALID))
+    shipped = load_spec("default").for_corpus(300)  # the demo's range, written relative to the corpus
+    assert shipped.params["clusterer.min_cluster_size"] == "int(tag(log, interval(5, 40)))"
+
+
+@pytest.mark.parametrize("text, message", [
+    (VALID.replace("n_trials: 3", "n_trials: ${frac:0.1}"), "in 'n_trials' of .*: it works only in params and "),
+    (RELATIVE.replace("${frac:0.133}", "${frac:many}"), r"\$\{frac:many\} needs a positive fraction"),
+    (RELATIVE.replace("${frac:0.133}", "${frac:-0.1}"), r"\$\{frac:-0.1\} needs a positive fraction"),
+])
+def test_misused_frac_is_a_user_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        load_spec(write(tmp_path, text))
+
+
+def test_a_relative_range_empty_for_this_corpus_names_the_corpus_size(tmp_path: Path) -> None:
+    template = load_spec(write(tmp_path, RELATIVE.replace("${frac:0.0167}", "50")))
+    with pytest.raises(UserError, match=r"int\(interval\(50, 40\)\)' is not a valid range .*for 300 documents"):
+        template.for_corpus(300)
+
+
+def test_study_name_is_the_same_key_as_study(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("study: s", "study_name: from_file"))
+    assert load_spec(path).study == "from_file"
+    assert load_spec(path, {"study_name": "cli"}).study == "cli"
+    assert load_spec(write(tmp_path, VALID), {"study_name": "cli"}).study == "cli"
+    name, changes, overrides = split_sweep_arguments(["study_name=x", "n_trials=2"])
+    assert changes == {"study_name": "x", "n_trials": 2} and overrides == []
+    with pytest.raises(UserError, match="gives study=a and study_name=b: they are the same key"):
+        load_spec(write(tmp_path, VALID), {"study": "a", "study_name": "b"})
+    with pytest.raises(UserError, match="sweep file .* gives study=s and study_name=t"):
+        load_spec(write(tmp_path, VALID + "study_name: t\n"))
+
+
+def test_constraint_values_are_what_optuna_and_optuna_dashboard_read() -> None:
+    import optuna
+    from optuna_dashboard._serializer import serialize_frozen_trial
+
+    from runner.trial_constraints import name_objectives, record_constraints
+
+    constraints = (Constraint("n_topics", 3, 30),)
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    name_objectives(study, ["coherence_npmi", "diversity"])
+    for npmi, n_topics in ((0.3, 50), (0.1, 10)):  # the better trial has too many topics
+        trial = study.ask()
+        record_constraints(trial, constraints, {"n_topics": n_topics})
+        study.tell(trial, [npmi, 0.9])
+    assert [t.number for t in study.best_trials] == [1]
+    served = [serialize_frozen_trial(study._study_id, t, {}) for t in study.trials]
+    assert [s["constraints"] for s in served] == [[20.0], [-7.0]]  # > 0: greyed out as infeasible
+    assert study.trials[0].user_attrs["violated"] == ["n_topics 50 > 30"]
+    assert study.metric_names == ["coherence_npmi", "diversity"]
