@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Sequence
 
 from omegaconf import DictConfig
@@ -22,6 +24,8 @@ from runner.metrics import (
 from runner.stages.topics import TopicModelResult
 
 ENGINES = ("index", "gensim")
+COMPAT_MODES = ("bertopic_paper",)
+log = logging.getLogger(__name__)
 CoherenceScorer = Callable[[list[list[str]], str], CoherenceResult]
 METRIC_NAME = {"c_npmi": "coherence_npmi", "c_v": "coherence_cv", "u_mass": "coherence_umass",
                "c_uci": "coherence_uci"}
@@ -43,6 +47,8 @@ def check_metrics(metrics_cfg: DictConfig) -> None:
         raise UserError("metrics.mode=exact needs metrics.engine=index (gensim only counts its own way)")
     if metrics_cfg.top_n < 2:
         raise UserError(f"metrics.top_n must be at least 2, not {metrics_cfg.top_n}")
+    if metrics_cfg.get("compat") not in (None, *COMPAT_MODES):
+        raise UserError(f"metrics.compat must be null or {', '.join(COMPAT_MODES)}, not '{metrics_cfg.compat}'")
 
 
 def window_size(metrics_cfg: DictConfig, measure: str) -> int | None:
@@ -51,7 +57,7 @@ def window_size(metrics_cfg: DictConfig, measure: str) -> int | None:
 
 
 def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequence[str] | None,
-             metrics_cfg: DictConfig) -> dict[str, float]:
+             metrics_cfg: DictConfig, reference: Sequence[Sequence[str]] = ()) -> dict[str, float]:
     """All metrics of one run; topic -1 is excluded from topic-level metrics.
 
     Args:
@@ -59,8 +65,11 @@ def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequenc
         coherence: Scores topics with one measure (the fast index or gensim, same numbers).
         gold: Gold labels per document, or None.
         metrics_cfg: The ``metrics`` config node.
+        reference: The coherence reference's tokens (read only with ``metrics.compat: bertopic_paper``).
     """
     words = [topics.words[t] for t in sorted(topics.words)]
+    if metrics_cfg.get("compat") == "bertopic_paper":
+        words = bertopic_paper_words(words, reference, max(metrics_cfg.top_n, metrics_cfg.diversity_top_k))
     metrics: dict[str, float] = {
         "n_topics": float(n_topics(topics.labels)),
         "outlier_ratio": outlier_ratio(topics.labels),
@@ -77,3 +86,32 @@ def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequenc
     if gold is not None:
         metrics.update(label_agreement(topics.labels, gold))
     return metrics
+
+
+def bertopic_paper_words(words: Sequence[Sequence[str]], reference: Sequence[Sequence[str]],
+                         top_k: int) -> list[list[str]]:
+    """Topic words as the BERTopic paper's evaluation code handed them to OCTIS (``metrics.compat``).
+
+    That code (github.com/MaartenGr/BERTopic_evaluation) took each topic's first ``top_k`` words
+    from BERTopic, padded with ``""`` where fewer words had a positive c-TF-IDF, and replaced every
+    word absent from the reference corpus by the corpus's first word. The repeated stand-in
+    inflates NPMI and lowers diversity; TopicSweep drops such words by default (counted in
+    ``coherence_missing_words``). Warns once per process.
+
+    Args:
+        words: Each topic's words, best first (empty words already dropped).
+        reference: The coherence reference's tokens; its first token is the stand-in.
+        top_k: Words per topic (shorter topics are padded with the stand-in, as ``""`` was replaced).
+    """
+    first = next((token for document in reference for token in document[:1]), "")
+    vocabulary = {token for document in reference for token in document}
+    _warn_compat(first)
+    return [[w if w in vocabulary else first for w in topic[:top_k]] + [first] * max(0, top_k - len(topic))
+            for topic in words]
+
+
+@functools.cache
+def _warn_compat(first: str) -> None:
+    log.warning("metrics.compat=bertopic_paper: topic words missing from the coherence reference are replaced by "
+                "its first word '%s', as the BERTopic paper's evaluation code did (inflates NPMI, lowers TD; "
+                "for reproducing published numbers only)", first)

@@ -135,6 +135,13 @@ def export_trials(study: Any, output_dir: Path, numbers: Sequence[int] | None = 
     return Comparison(directory, tuple(exports), chosen, tuple(view.caveats))
 
 
+def trial_config(study: Any, trial_number: int | None = None) -> tuple[int, DictConfig]:
+    """The number and stored config of the trial the sweep's select rule chose (or ``trial_number``)."""
+    view = _StudyView.of(study)
+    row = view.row(trial_number) if trial_number is not None else view.chosen()
+    return row.number, view.config(row)
+
+
 @dataclass(frozen=True)
 class _Rerun:
     cfg: DictConfig

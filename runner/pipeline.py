@@ -96,7 +96,7 @@ class Session:
             topics = fit_topics(cfg, corpus.texts, tokens, vectorizer, embeddings, reduced, clusters, embedder)
         with self._stage("metrics", timings):
             metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
-                               cfg.metrics)
+                               cfg.metrics, reference)
         return RunResult(corpus, topics, metrics, timings, hits, embedder.fingerprint())
 
     def prepare(self, cfg: DictConfig) -> None:
