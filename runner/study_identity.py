@@ -29,8 +29,8 @@ HISTORY_ATTR = "topicsweep_definitions"
 SPEC_ATTR = "topicsweep_spec"
 OVERRIDES_ATTR = "topicsweep_base_overrides"
 
-_NO_RESULT_PREFIXES = ("paths.", "tracking.", "outputs.")
-_NO_RESULT_KEYS = ("run_name", "dataset.path", "dataset.name")
+_NO_RESULT_PREFIXES = ("paths.", "tracking.", "outputs.", "topics.over_time.")
+_NO_RESULT_KEYS = ("run_name", "dataset.path", "dataset.name", "topics.hierarchy", "topics.hierarchy_level")
 _SHOWN_DIFFERENCES = 3
 _WAY_OUT = "use study=NEW_NAME for a new study, or --extend to continue this one with the new definition"
 
@@ -39,8 +39,9 @@ def result_config(base: DictConfig, searched: Iterable[str]) -> dict[str, str]:
     """The flattened base config without the keys that do not change a trial's results.
 
     Left out: ``paths.*``, ``tracking.*``, ``outputs.*``, ``run_name``, every ``*.device``,
-    ``dataset.path`` and ``dataset.name`` (the corpus is identified by its content hash), and the
-    searched keys (each trial sets them; a searched config group replaces its whole subtree).
+    ``dataset.path`` and ``dataset.name`` (the corpus is identified by its content hash), the
+    analyses drawn after a run (``topics.hierarchy*``, ``topics.over_time.*``), and the searched keys
+    (each trial sets them; a searched config group replaces its whole subtree).
     """
     searched = tuple(searched)
     return {key: value for key, value in sorted(flatten(base).items())
@@ -161,7 +162,9 @@ def _same_distribution(key: str, old: str, new: str) -> bool:
 
 
 def _mapping_changes(old: dict[str, str], new: dict[str, str]) -> str:
-    keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    """Keys whose value changed. A key only one side has is a setting that a newer (or older) TopicSweep
+    added with a default that keeps the earlier behaviour, so it does not count as a change."""
+    keys = [k for k in sorted(set(old) & set(new)) if old[k] != new[k]]
     shown = [f"{k} {_short(old.get(k))} -> {_short(new.get(k))}" for k in keys[:_SHOWN_DIFFERENCES]]
     more = f" (and {len(keys) - _SHOWN_DIFFERENCES} more)" if len(keys) > _SHOWN_DIFFERENCES else ""
     return ", ".join(shown) + more

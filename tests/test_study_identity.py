@@ -112,3 +112,14 @@ def test_adopted_and_failed_only_studies_take_the_new_definition(tmp_path: Path)
     assert old.user_attrs["topicsweep_identity"]["base"]["clusterer.metric"] == "manhattan"
     with pytest.raises(UserError, match="a study never mixes corpora"):
         reconcile(old, definition(spec, manhattan, Corpus("lee", "x", ["other"])), spec, [], extend=True, where="s")
+
+
+def test_settings_added_by_a_newer_version_are_not_a_changed_definition() -> None:
+    from runner.study_identity import differences
+
+    stored = {"dataset": {"hash": "h"}, "params": {}, "objectives": {"coherence_npmi": "maximize"},
+              "constraints": [], "seeds": 1, "base": {"clusterer.min_cluster_size": "10"}}
+    newer = {**stored, "base": {"clusterer.min_cluster_size": "10", "metrics.compat": "null"}}
+    assert differences(stored, newer) == []
+    changed = {**stored, "base": {"clusterer.min_cluster_size": "12", "metrics.compat": "null"}}
+    assert differences(stored, changed) == ["base config: clusterer.min_cluster_size 10 -> 12"]
