@@ -25,6 +25,7 @@ from runner.errors import UserError
 from runner.evaluate import CoherenceScorer, check_metrics, evaluate, window_size
 from runner.figures_config import check_outputs
 from runner.metrics import CoherenceIndex, CoherenceResult, gensim_coherence
+from runner.models.base import ModelInputs, is_bertopic
 from runner.stages.cluster import check_clusterer, cluster
 from runner.stages.embed import Embedder
 from runner.stages.reduce import check_reducer, reduce_embeddings
@@ -74,6 +75,8 @@ class Session:
         check_topics(cfg.topics)
         check_metrics(cfg.metrics)
         check_outputs(cfg)
+        if not is_bertopic(cfg):
+            return self._run_model(cfg)
         timings: dict[str, float] = {}
         hits: dict[str, bool] = {}
         with self._stage("dataset", timings):
@@ -99,10 +102,43 @@ class Session:
                                cfg.metrics, reference)
         return RunResult(corpus, topics, metrics, timings, hits, embedder.fingerprint())
 
+    def _run_model(self, cfg: DictConfig) -> RunResult:
+        """A run of a ``model`` other than BERTopic: tokens (and embeddings when it asks), fit, metrics.
+
+        The model gets the same cached tokens and embeddings as BERTopic would, and is scored by the
+        same metrics against the same reference.
+        """
+        timings: dict[str, float] = {}
+        hits: dict[str, bool] = {}
+        with self._stage("dataset", timings):
+            corpus = self.corpus(cfg)
+            vectorizer = instantiate(cfg.vectorizer)
+            model = instantiate(cfg.model)
+        with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
+            tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
+            reference, reference_key = ((tokens, tokens_key) if cfg.metrics.reference is None
+                                        else self._reference_file(cfg, vectorizer))
+        used: dict[str, Any] = {}
+
+        def embeddings() -> np.ndarray:
+            with self._cache_probe("embeddings", hits, "embed"):
+                embedder, _, matrix = self._embedding(cfg, corpus)
+            used.update(embedder.fingerprint())
+            return matrix
+
+        inputs = ModelInputs(corpus, tokens, embeddings, self.cache, cfg.topics.top_n_words)
+        with self._stage("model", timings):
+            topics = model.fit(inputs)
+        with self._stage("metrics", timings):
+            metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
+                               cfg.metrics, reference)
+        return RunResult(corpus, topics, metrics, timings, hits, used)
+
     def prepare(self, cfg: DictConfig) -> None:
         """Compute (or find) what every trial of a sweep shares: corpus, embeddings, tokens."""
         corpus = self.corpus(cfg)
-        self._embedding(cfg, corpus)
+        if is_bertopic(cfg):  # other models embed on their first run, if they use embeddings at all
+            self._embedding(cfg, corpus)
         self._tokens(cfg, instantiate(cfg.vectorizer), corpus.texts, corpus.content_hash)
 
     def corpus(self, cfg: DictConfig) -> Corpus:
