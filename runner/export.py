@@ -26,6 +26,7 @@ from runner.export_tables import (TrialView, column_headers, comparison_records,
                                   param_rows, topics_latex, topics_markdown)
 from runner.figures import save_fitted_model
 from runner.methods import MethodsInput, methods_paragraphs
+from runner.models.base import with_seed
 from runner.outputs import write_run_dir
 from runner.pipeline import Session
 from runner.search_space import COLUMNS as SEARCH_SPACE_COLUMNS
@@ -207,7 +208,7 @@ def _export_trial(view: _StudyView, row: TrialRow, directory: Path, session: Ses
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.yaml").write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
     seeds = seed_values(cfg, int(view.spec["seeds"])) or [None]
-    results = [session.run(_with_seed(cfg, seed)) for seed in seeds]
+    results = [session.run(cfg if seed is None else with_seed(cfg, seed)) for seed in seeds]
     metrics = aggregate([r.metrics for r in results])
     reproduced = all(_same(metrics.get(k, math.nan), v) for k, v in row.metrics.items())
     write_run_dir(directory / "run", cfg, results[0])
@@ -238,14 +239,6 @@ def _write_search_space(directory: Path, space: SearchSpace, study_name: str) ->
     caption = f"Search space and search settings of study {study_name}"
     (directory / "search_space.tex").write_text(latex(rows, columns, caption, f"{study_name}-search-space",
                                                       SEARCH_SPACE_HEADERS, [len(space.params)]), encoding="utf-8")
-
-
-def _with_seed(cfg: DictConfig, seed: int | None) -> DictConfig:
-    if seed is None:
-        return cfg
-    copy = OmegaConf.create(OmegaConf.to_container(cfg))
-    copy.reducer.random_state = seed
-    return copy
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -26,9 +26,9 @@ class RunRecord:
     tracking_uri: str | None
 
 
-def run_name(cfg: DictConfig) -> str:
-    """``run_name`` from the config, else ``<dataset>-<YYYYmmdd-HHMMSS>``."""
-    name = cfg.run_name or f"{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+def run_name(cfg: DictConfig, dataset: str) -> str:
+    """``run_name`` from the config, else ``<dataset>-<YYYYmmdd-HHMMSS>`` (``dataset``: the loaded corpus's name)."""
+    name = cfg.run_name or f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
     return re.sub(r"[^\w.\-]+", "_", str(name))
 
 
@@ -43,12 +43,13 @@ def unique_dir(parent: Path, name: str) -> Path:
 def run_tags(cfg: DictConfig, result: RunResult) -> dict[str, str]:
     """Tags every TopicSweep run carries: dataset identity, code version, package versions, cache use."""
     tags = {
-        "dataset": str(cfg.dataset.name),
+        "dataset": result.corpus.name,
         "dataset_hash": result.corpus.content_hash,
         "n_documents": str(len(result.corpus)),
         **{f"version.{package}": v for package, v in package_versions().items()},
         **{f"cache.{stage}": "hit" if hit else "miss" for stage, hit in result.cache_hits.items()},
         "embedding_used": json.dumps(result.embedding, sort_keys=True),  # tells a fallback model apart
+        **{f"figures_skipped.{name}": reason for name, reason in result.figures_skipped.items()},
     }
     sha = git_sha(Path.cwd())
     if sha:
@@ -57,7 +58,8 @@ def run_tags(cfg: DictConfig, result: RunResult) -> dict[str, str]:
 
 
 def run_metrics(result: RunResult) -> dict[str, float]:
-    """Metrics plus stage timings (``time_<stage>_s``) and cache hits (``cache_hit_<stage>``)."""
+    """Metrics plus stage timings (``time_<stage>_s``) and cache hits (``cache_hit_<stage>``), all plain names
+    (the tracker logs the diagnostics among them under :data:`runner.names.DIAGNOSTIC_PREFIX`)."""
     metrics = dict(result.metrics)
     metrics.update({f"time_{stage}_s": seconds for stage, seconds in result.timings.items()})
     metrics.update({f"cache_hit_{stage}": float(result.cache_hits.get(stage, False)) for stage in CACHED_STAGES})
@@ -67,15 +69,19 @@ def run_metrics(result: RunResult) -> dict[str, float]:
 def execute_run(cfg: DictConfig, session: Session) -> RunRecord:
     """Run the pipeline, write the run directory and log the run to MLflow (when enabled).
 
-    The tracking store is opened first, so a wrong tracking URI fails before any computation.
+    The tracking store is opened first, so a wrong tracking URI fails before any computation; the
+    run goes to experiment ``tracking.experiment``, or else to the one named after the corpus, with
+    the pipeline's real start and end times.
     """
-    tracker = MlflowTracker(cfg.tracking.uri, cfg.tracking.experiment, Path(cfg.paths.output_dir)) \
-        if cfg.tracking.enabled else None
+    tracker = MlflowTracker(cfg.tracking.uri, Path(cfg.paths.output_dir)) if cfg.tracking.enabled else None
+    started = time.time()
     result = session.run(cfg)
-    run_dir = write_run_dir(unique_dir(Path(cfg.paths.runs_dir), run_name(cfg)), cfg, result)
+    run_dir = write_run_dir(unique_dir(Path(cfg.paths.runs_dir), run_name(cfg, result.corpus.name)), cfg, result)
     if tracker is None:
         return RunRecord(result, run_dir, None, None)
-    run_id = tracker.start(run_dir.name, run_tags(cfg, result))
+    tracker.use_experiment(cfg.tracking.get("experiment") or result.corpus.name)
+    run_id = tracker.start(run_dir.name, run_tags(cfg, result), start_time=started)
+    tracker.log_corpus(run_id, result.corpus)
     tracker.log(run_id, params=flatten(cfg), metrics=run_metrics(result))
     tracker.log_artifacts(run_id, run_dir)
     tracker.finish(run_id)

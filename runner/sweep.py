@@ -22,15 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from runner.config import compose, config_dir, flatten, mask_secrets, resolve, to_yaml
 from runner.errors import UserError
+from runner.models.base import seed_key
 from runner.pipeline import RunResult, Session
 from runner.run import run_metrics, run_tags
 from runner.selection import TrialRow, choose, is_feasible, pareto_front
 from runner.storage import default_storage_url, open_storage, shares_across_processes
+from runner.study_identity import definition, reconcile
 from runner.sweep_spec import SweepSpec, check_params_exist, distribution_of
+from runner.trial_constraints import name_objectives, record_constraints
 
 TrialReporter = Callable[[dict[str, Any]], None]
 
@@ -49,6 +52,7 @@ class SweepOutcome:
     pareto: list[TrialRow]
     chosen: TrialRow | None
     parent_run_id: str | None
+    report: Path | None = None
 
 
 def group_names() -> set[str]:
@@ -70,19 +74,27 @@ class Sweep:
     """One worker of a study."""
 
     def __init__(self, spec: SweepSpec, extra_overrides: list[str], report: TrialReporter | None = None,
-                 stage_report: Any = None) -> None:
-        self.spec = spec
+                 stage_report: Any = None, extend: bool = False) -> None:
+        """Compose the base config, load the corpus, resolve ``${frac:...}``, open (or create) the study.
+
+        Args:
+            extend: Continue a study whose search space or base config changed (never its corpus).
+        """
         self.base_overrides = [*spec.overrides, *extra_overrides]
         self.base = resolve(compose(self.base_overrides))
         check_params_exist(spec, self.base, group_names())
+        self.spec = spec
+        self.output_dir = Path(self.base.paths.output_dir)
+        self.tracker = self._tracker()  # a wrong tracking URI fails before the corpus is read
+        self.session = Session(Path(self.base.paths.cache_dir), report=stage_report)
+        self.corpus = self.session.corpus(self.base)
+        self.spec = spec = spec.for_corpus(len(self.corpus))
+        self.extend = extend
         self._check_objective_metrics()
         self.distributions = {key: distribution_of(key, expr) for key, expr in spec.params.items()}
-        self.output_dir = Path(self.base.paths.output_dir)
         self.storage_url = spec.storage or default_storage_url(self.output_dir)
         self.report = report or (lambda line: None)
         self._last_failure = ""
-        self.session = Session(Path(self.base.paths.cache_dir), report=stage_report)
-        self.tracker = self._tracker()
         self.study = self._study()
         self.parent_run_id = self._parent_run()
 
@@ -104,7 +116,8 @@ class Sweep:
             return None
         from runner.tracking import MlflowTracker
 
-        return MlflowTracker(self.base.tracking.uri, self.base.tracking.experiment, self.output_dir)
+        return MlflowTracker(self.base.tracking.uri, self.output_dir,
+                             experiment=self.base.tracking.get("experiment") or self.spec.study)
 
     def _study(self) -> Any:
         import optuna
@@ -122,8 +135,9 @@ class Sweep:
         if existing != directions:
             raise UserError(f"study '{self.spec.study}' in {mask_secrets(self.storage_url)} optimises {existing}, "
                             f"the sweep file asks for {directions}; use another study name")
-        study.set_user_attr("topicsweep_spec", self.spec.to_dict())
-        study.set_user_attr("topicsweep_base_overrides", self.base_overrides)
+        reconcile(study, definition(self.spec, self.base, self.corpus), self.spec, self.base_overrides,
+                  extend=self.extend, where=f"study '{self.spec.study}' in {mask_secrets(self.storage_url)}")
+        name_objectives(study, list(self.spec.objectives))
         return study
 
     def _sampler(self) -> Any:
@@ -144,6 +158,8 @@ class Sweep:
         accepted = inspect.signature(_import(target)).parameters
         if self.spec.sampler.get("seed") is not None and "seed" in accepted:
             extra["seed"] = int(self.spec.sampler["seed"]) + self._seed_offset()
+        if "search_space" in accepted and "search_space" not in self.spec.sampler:
+            extra["search_space"] = grid_search_space(self.distributions)  # GridSampler: the grid is `params`
         sampler = instantiate(self.spec.sampler, **extra)
         if not isinstance(sampler, BaseSampler):
             raise UserError(f"sampler _target_ {target} is not an Optuna sampler")
@@ -172,6 +188,7 @@ class Sweep:
         tags = {"topicsweep.study": self.spec.study, "topicsweep.sweep": self.spec.name,
                 "optuna.storage": mask_secrets(self.storage_url)}
         parent = self.tracker.find_or_create(f"sweep-{self.spec.study}", identity, tags)
+        self.tracker.log_corpus(parent, self.corpus)
         self.study.set_user_attr("mlflow_parent_run_id", parent)
         return parent
 
@@ -182,7 +199,22 @@ class Sweep:
 
     # ----------------------------------------------------------------------------- the loop
     def run(self) -> SweepOutcome:
-        """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes)."""
+        """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes).
+
+        The MLflow parent run is RUNNING while a worker works; it ends FINISHED when a worker finds
+        the study done (see :meth:`finish`), FAILED when this worker stops on an error, KILLED on Ctrl-C.
+        """
+        if self.tracker is not None:
+            self.tracker.reopen(self.parent_run_id)
+        try:
+            self._run_trials()
+        except BaseException as error:
+            if self.tracker is not None:
+                self.tracker.finish(self.parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+            raise
+        return self.finish()
+
+    def _run_trials(self) -> None:
         import optuna
 
         started = time.monotonic()
@@ -208,7 +240,6 @@ class Sweep:
                 raise UserError(f"{failures_in_a_row} trials failed in a row (last: {self._last_failure}); fix the "
                                 f"sweep file or the overrides, then run the same command to resume")
         self._close_orphaned_children()
-        return self.finish()
 
     def _retry_trials_of_dead_local_workers(self) -> None:
         """Fail and re-queue RUNNING trials whose worker process on this host no longer exists.
@@ -224,7 +255,7 @@ class Sweep:
         host = socket.gethostname()
         for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             owner_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
-            if owner_host != host or not pid.isdigit() or _process_alive(int(pid)):
+            if owner_host != host or not pid.isdigit() or process_alive(int(pid)):
                 continue
             self.storage.set_trial_user_attr(trial._trial_id, "fail_reason", "worker process died")
             if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
@@ -294,9 +325,7 @@ class Sweep:
             metrics = aggregate([r.metrics for r in results])
             values, degenerate = self._objective_values(metrics)
             trial.set_user_attr("metrics", {k: _finite(v) for k, v in metrics.items()})
-            for constraint in self.spec.constraints:  # read by constraint-aware samplers (<= 0 is feasible)
-                violation = constraint.violation(metrics.get(constraint.metric, math.nan))
-                trial.set_constraint(constraint.describe(), violation)
+            record_constraints(trial, self.spec.constraints, metrics)
             trial.set_user_attr("feasible", is_feasible(metrics, self.spec.constraints))
             trial.set_user_attr("config", to_yaml(cfg))
             trial.set_user_attr("timings", {stage: sum(r.timings[stage] for r in results) for stage in results[0].timings})
@@ -323,16 +352,13 @@ class Sweep:
 
     def _evaluate(self, overrides: list[str]) -> tuple[list[RunResult], DictConfig]:
         """Run the pipeline once, or once per seed (``seeds: K``)."""
-        seeds = self.seed_values()
         first_cfg = resolve(compose(overrides))
+        seeds = seed_values(first_cfg, self.spec.seeds)  # the trial's own model (``model`` may be a param)
         if seeds is None:
             return [self.session.run(first_cfg)], first_cfg
-        results = [self.session.run(resolve(compose([*overrides, f"reducer.random_state={seed}"]))) for seed in seeds]
-        return results, resolve(compose([*overrides, f"reducer.random_state={seeds[0]}"]))
-
-    def seed_values(self) -> list[int] | None:
-        """The reducer seeds every configuration is evaluated on, or None for a single run."""
-        return seed_values(self.base, self.spec.seeds)
+        key = seed_key(first_cfg)
+        results = [self.session.run(resolve(compose([*overrides, f"{key}={seed}"]))) for seed in seeds]
+        return results, resolve(compose([*overrides, f"{key}={seeds[0]}"]))
 
     def _objective_values(self, metrics: dict[str, float]) -> tuple[tuple[float, ...], str | None]:
         """Objective values; an undefined metric (e.g. coherence of 0 topics) becomes the worst value."""
@@ -349,12 +375,20 @@ class Sweep:
         return tuple(values), reason
 
     def _after_trial(self, study: Any, trial: Any) -> None:
+        from runner.selection import violations
+
         metrics = trial.user_attrs.get("metrics", {})
+        feasible = trial.user_attrs.get("feasible", True)
         self.report({"number": trial.number, "state": trial.state.name, "params": trial.params, "metrics": metrics,
                      "seconds": trial.duration.total_seconds() if trial.duration else None,
-                     "reason": trial.user_attrs.get("fail_reason") or trial.user_attrs.get("degenerate")})
+                     "reason": trial.user_attrs.get("fail_reason") or trial.user_attrs.get("degenerate"),
+                     "infeasible": [] if feasible else violations(metrics, self.spec.constraints)})
 
     # ----------------------------------------------------------------------------- MLflow
+    def trial_dir(self, number: int) -> Path:
+        """Where a trial's files are written (and logged to its child run from)."""
+        return self.output_dir / "sweeps" / self.spec.study / "trials" / f"{number:04d}"
+
     def _start_child(self, number: int, params: dict[str, Any]) -> str | None:
         if self.tracker is None:
             return None
@@ -366,13 +400,13 @@ class Sweep:
 
     def _log_child(self, child: str | None, cfg: DictConfig, results: list[RunResult], metrics: dict[str, float],
                    trial: Any, params: dict[str, Any]) -> None:
-        trial_dir = self.output_dir / "sweeps" / self.spec.study / "trials" / f"{trial.number:04d}"
         from runner.outputs import write_run_dir
 
-        write_run_dir(trial_dir, cfg, results[0], figure=False)
+        trial_dir = write_run_dir(self.trial_dir(trial.number), cfg, results[0], figure=False)  # figure: finish()
         if child is None:
             return
         trial.set_user_attr("mlflow_run_id", child)
+        self.tracker.log_corpus(child, results[0].corpus)
         logged = {**run_metrics(results[0]), **metrics}
         tags = {**run_tags(cfg, results[0]), "state": "COMPLETE", "optuna.trial_number": str(trial.number),
                 "feasible": str(trial.user_attrs["feasible"]).lower()}
@@ -397,16 +431,33 @@ class Sweep:
 
     # ----------------------------------------------------------------------------- the end
     def finish(self) -> SweepOutcome:
-        """Pareto front, chosen trial, and the parent run's tables, plots and tags."""
+        """Pareto front, chosen trial, the parent run's tables, plots and tags, the trials' topic figures.
+
+        The parent run ends FINISHED here once no trial of the study is RUNNING (the last worker to
+        leave ends it; a resumed sweep sets it RUNNING again).
+        """
+        from optuna.trial import TrialState
+
         rows = trial_rows(self.study)
         feasible = [r for r in rows if r.feasible]
         pareto = pareto_front(feasible or rows, self.spec.objectives)
         chosen = choose(rows, self.spec.objectives, self.spec.select)
-        if self.tracker is not None and rows:
-            from runner.sweep_report import log_parent
+        if self.tracker is not None:
+            from runner.sweep_report import add_trial_figures, log_parent
 
-            log_parent(self, rows, pareto, chosen)
-        return SweepOutcome(self.spec.study, self.storage_url, rows, pareto, chosen, self.parent_run_id)
+            if rows:
+                log_parent(self, rows, pareto, chosen)
+            add_trial_figures(self)
+        report = None
+        if rows:
+            from runner.report import write_report
+
+            report = write_report(self.study, self.output_dir, self.storage_url)
+            if self.tracker is not None:
+                self.tracker.log_artifact(self.parent_run_id, report)
+        if self.tracker is not None and not self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            self.tracker.finish(self.parent_run_id)
+        return SweepOutcome(self.spec.study, self.storage_url, rows, pareto, chosen, self.parent_run_id, report)
 
 
 def trial_rows(study: Any) -> list[TrialRow]:
@@ -421,10 +472,10 @@ def trial_rows(study: Any) -> list[TrialRow]:
 
 
 def seed_values(cfg: DictConfig, count: int) -> list[int] | None:
-    """``count`` reducer seeds from the config's random_state on (None when ``count`` is 1)."""
+    """``count`` seeds from the config's :func:`~runner.models.base.seed_key` on (None when ``count`` is 1)."""
     if count == 1:
         return None
-    start = int(cfg.reducer.get("random_state") or 0)
+    start = int(OmegaConf.select(cfg, seed_key(cfg)) or 0)
     return list(range(start, start + count))
 
 
@@ -440,6 +491,29 @@ def aggregate(runs: list[dict[str, float]]) -> dict[str, float]:
     return merged
 
 
+def grid_search_space(distributions: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every value of each searched parameter, for ``optuna.samplers.GridSampler``'s ``search_space``.
+
+    ``choice(...)`` gives its choices, ``range(...)`` and stepped integer intervals every integer step;
+    a continuous interval has no grid.
+
+    Raises:
+        UserError: A parameter without a finite set of values.
+    """
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    grid: dict[str, list[Any]] = {}
+    for key, distribution in distributions.items():
+        if isinstance(distribution, CategoricalDistribution):
+            grid[key] = list(distribution.choices)
+        elif isinstance(distribution, IntDistribution) and not distribution.log:
+            grid[key] = list(range(distribution.low, distribution.high + 1, distribution.step))
+        else:
+            raise UserError(f"params.{key}: GridSampler needs a finite set of values; use choice(...) or "
+                            f"range(...), or another sampler")
+    return grid
+
+
 def _suggest(trial: Any, name: str, distribution: Any) -> Any:
     from optuna.distributions import CategoricalDistribution, IntDistribution
 
@@ -452,7 +526,8 @@ def _suggest(trial: Any, name: str, distribution: Any) -> Any:
                                log=distribution.log)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,22 +1,23 @@
-"""What a sweep leaves in its MLflow parent run: trial and Pareto tables, Optuna plots, the chosen config."""
+"""What a sweep leaves in MLflow: the parent's trial and Pareto tables and chosen config, and the trials'
+topic figures (the parent's report.html, with every plot, comes from :mod:`runner.report`)."""
 
 from __future__ import annotations
 
-import logging
+import csv
 import math
+import os
+import socket
 import tempfile
-from functools import partial
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runner.names import is_diagnostic
 from runner.selection import TrialRow
 from runner.tables import csv_text
 
 if TYPE_CHECKING:
     from runner.sweep import Sweep
-
-log = logging.getLogger(__name__)
 
 
 def table_columns(rows: Sequence[TrialRow], objectives: Sequence[str]) -> list[str]:
@@ -34,7 +35,7 @@ def table_rows(rows: Sequence[TrialRow]) -> list[dict[str, Any]]:
 
 
 def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chosen: TrialRow | None) -> None:
-    """Tables, plots, chosen config, best metrics and Pareto/best tags on the children."""
+    """Tables, chosen config, best metrics and Pareto/best tags on the children (the report: :meth:`Sweep.finish`)."""
     tracker, parent = sweep.tracker, sweep.parent_run_id
     objectives = list(sweep.spec.objectives)
     columns = table_columns(rows, objectives)
@@ -42,7 +43,6 @@ def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chose
         folder = Path(scratch)
         (folder / "trials.csv").write_text(csv_text(table_rows(rows), columns), encoding="utf-8")
         (folder / "pareto.csv").write_text(csv_text(table_rows(pareto), columns), encoding="utf-8")
-        _write_plots(sweep.study, objectives, folder)
         if chosen is not None:
             trial = sweep.study.trials[chosen.number]
             (folder / "best_config.yaml").write_text(trial.user_attrs.get("config", ""), encoding="utf-8")
@@ -50,7 +50,8 @@ def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chose
     summary = {"n_complete": float(len(rows)), "n_feasible": float(sum(r.feasible for r in rows)),
                "n_pareto": float(len(pareto))}
     if chosen is not None:
-        summary.update({f"best_{k}": v for k, v in chosen.metrics.items() if not k.endswith("_sd")})
+        summary.update({f"best_{k}": v for k, v in chosen.metrics.items()
+                        if not k.endswith("_sd") and not is_diagnostic(k)})
     tracker.log(parent, metrics=summary, tags={"best_trial": str(chosen.number) if chosen else "none"})
     pareto_numbers = {r.number for r in pareto}
     for run in tracker.children(parent):
@@ -61,32 +62,34 @@ def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chose
                                            "best": str(chosen is not None and int(number) == chosen.number).lower()})
 
 
-def _write_plots(study: Any, objectives: list[str], folder: Path) -> None:
-    """Optuna's optimisation history (per objective), Pareto front and parameter importances as HTML."""
-    import optuna
+def add_trial_figures(sweep: Sweep) -> int:
+    """Render topics.png for finished trials that lack one and attach it to their child runs.
+
+    Trials skip the figure while the sweep runs (rendering costs about as much as a cheap trial's
+    topics); the worker draws them when it leaves, for its own trials and those of workers on
+    this host that died. Returns how many figures were added.
+    """
     from optuna.trial import TrialState
 
-    finite = [t for t in study.get_trials(states=(TrialState.COMPLETE,)) if all(map(math.isfinite, t.values))]
-    if len(finite) < 2:
-        return
-    view = optuna.create_study(directions=[d.name.lower() for d in study.directions])
-    view.add_trials(finite)
-    viz = optuna.visualization
-    plots = []
-    for index, metric in enumerate(objectives):
-        target = partial(_value_at, index=index) if len(objectives) > 1 else None
-        plots.append((f"history_{metric}.html",
-                      partial(viz.plot_optimization_history, view, target=target, target_name=metric)))
-        plots.append((f"importance_{metric}.html",
-                      partial(viz.plot_param_importances, view, target=target, target_name=metric)))
-    if len(objectives) > 1:
-        plots.append(("pareto_front.html", partial(viz.plot_pareto_front, view, target_names=objectives)))
-    for name, make in plots:
-        try:
-            make().write_html(folder / name, include_plotlyjs=True)
-        except (ValueError, RuntimeError) as error:  # e.g. importances need varied parameters
-            log.info("skipped %s: %s", name, error)
+    from runner.plots import topic_overview
+    from runner.sweep import process_alive
+
+    host, me, added = socket.gethostname(), str(os.getpid()), 0
+    for trial in sweep.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        run_id = trial.user_attrs.get("mlflow_run_id")
+        owner_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if run_id is None or owner_host != host or (pid != me and pid.isdigit() and process_alive(int(pid))):
+            continue
+        folder = sweep.trial_dir(trial.number)
+        if (folder / "topics.png").exists() or not (folder / "topics.csv").is_file():
+            continue
+        if topic_overview(_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
+            sweep.tracker.log_artifact(run_id, folder / "topics.png")
+            added += 1
+    return added
 
 
-def _value_at(trial: Any, index: int) -> float:
-    return trial.values[index]
+def _topic_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run directory's topics.csv (utf-8 with or without a byte-order mark)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [{**row, "topic": int(row["topic"]), "size": int(row["size"])} for row in csv.DictReader(handle)]

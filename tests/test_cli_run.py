@@ -18,10 +18,11 @@ from mlflow.tracking import MlflowClient
 from tests.conftest import BBC, PROJECT_ROOT, CliRunner, shared_corpus
 
 
-def mlflow_runs(output_dir: Path) -> list:
+def mlflow_runs(output_dir: Path) -> tuple[MlflowClient, list]:
+    """Every run in the store (runs land in one experiment per corpus), oldest first."""
     client = MlflowClient(tracking_uri=f"sqlite:///{output_dir / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("topicsweep")
-    return client, client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return client, client.search_runs(experiments, order_by=["attributes.start_time ASC"])
 
 
 def run_dir_of(stdout: str) -> Path:
@@ -75,8 +76,10 @@ def test_run_on_the_demo_corpus_logs_everything_and_reuses_caches(cli: CliRunner
     assert run.data.params["reducer.n_neighbors"] == "15"
     assert run.data.params["embedding.model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert run.data.metrics["coherence_npmi"] == pytest.approx(saved["metrics"]["coherence_npmi"])
-    assert run.data.metrics["cache_hit_embed"] == 1.0 and runs[0].data.metrics["cache_hit_embed"] in (0.0, 1.0)
-    assert "time_reduce_s" in run.data.metrics
+    assert run.data.metrics["z_diag/cache_hit_embed"] == 1.0  # diagnostics sort after the headline metrics
+    assert runs[0].data.metrics["z_diag/cache_hit_embed"] in (0.0, 1.0)
+    assert "z_diag/time_reduce_s" in run.data.metrics and "time_reduce_s" not in run.data.metrics
+    assert client.get_experiment(run.info.experiment_id).name == "lee"  # one experiment per corpus
     assert run.data.tags["dataset"] == "lee" and len(run.data.tags["dataset_hash"]) == 64
     assert "version.bertopic" in run.data.tags
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
@@ -109,6 +112,11 @@ def test_run_on_bbc_with_labels(cli: CliRunner, output_dir: Path) -> None:
     (lambda d: ["reducer.n_components=0"], "reducer.n_components must be at least 1"),
     (lambda d: ["dataset=csv", f"dataset.path={d / 'ok.csv'}", "embedding=hashing"],
      "corpus too small: 3 documents for reducer.n_neighbors=15"),
+    (lambda d: ["clusterer.min_cluster_size=abc"], "clusterer.min_cluster_size=abc: expected an integer (the default is 10)"),
+    (lambda d: ["reducer.min_dist=[0.1]"], "reducer.min_dist=[0.1]: expected a number (the default is 0.0)"),
+    (lambda d: ["embedding=hashing", "clusterer.min_samples=abc"], "clusterer.min_samples=abc: expected an integer or null"),
+    (lambda d: ["embedding=hashing", "reducer=pca", "+reducer.bar=2"],
+     "reducer.bar is not a parameter of sklearn.decomposition.PCA"),
 ])
 def test_bad_input_is_one_line_with_exit_code_2(cli: CliRunner, tmp_path: Path, make_args, message: str) -> None:
     (tmp_path / "ok.csv").write_text("text\none\ntwo\nthree\n", encoding="utf-8")
@@ -119,6 +127,19 @@ def test_bad_input_is_one_line_with_exit_code_2(cli: CliRunner, tmp_path: Path, 
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_group_override_on_a_standalone_config_file_names_the_value_override(cli: CliRunner, tmp_path: Path) -> None:
+    composed = cli("config", "embedding=hashing")
+    assert composed.returncode == 0, composed.stderr
+    (tmp_path / "config.yaml").write_text(composed.stdout, encoding="utf-8")
+    done = cli("run", "--config-file", str(tmp_path / "config.yaml"), "tracking=none")
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "'tracking=none' picks an option of config group 'tracking'" in lines[0]
+    assert lines[0].endswith("tracking.enabled=false"), lines[0]
+    fixed = cli("config", "--config-file", str(tmp_path / "config.yaml"), "tracking.enabled=false")
+    assert fixed.returncode == 0 and "enabled: false" in fixed.stdout, fixed.stderr
 
 
 def test_debug_flag_shows_the_traceback(cli: CliRunner, tmp_path: Path) -> None:
@@ -133,11 +154,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_ui_serves_the_store_on_loopback_and_stops_its_whole_process_group(output_dir: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ui_serves_the_store_on_loopback_and_stops_its_whole_process_group(output_dir: Path,
+                                                                           stop: signal.Signals) -> None:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "runner", "ui", "--port", str(port),
-                                f"paths.output_dir={output_dir}"], cwd=PROJECT_ROOT, start_new_session=True,
+                                f"paths.output_dir={output_dir}"], cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server_group = None
     try:
         deadline, status = time.time() + 90, None
         while time.time() < deadline and status is None:
@@ -146,12 +170,36 @@ def test_ui_serves_the_store_on_loopback_and_stops_its_whole_process_group(outpu
             except OSError:
                 time.sleep(0.5)
         assert status == 200
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        server = int(children[0])
+        server_group = os.getpgid(server)
+        assert server_group != os.getpgid(process.pid)  # the server runs in its own process group
+        assert len(group_members(server_group, wait=0)) > 1  # MLflow's workers
+        process.send_signal(stop)  # to topicsweep only, as a terminal (Ctrl-C) or a service manager (SIGTERM) would
+        assert process.wait(timeout=30) == 0
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
-    time.sleep(1)
-    leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
-    assert leftover == []
+        if process.poll() is None:
+            process.kill()
+        left = group_members(server_group) if server_group is not None else []
+        if left:
+            os.killpg(server_group, signal.SIGKILL)
+            pytest.fail("the server's process group outlived topicsweep ui:\n" + "\n".join(left))
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a connection in TIME_WAIT is not a server
+        probe.bind(("127.0.0.1", port))  # nothing listens on the port any more
+
+
+def group_members(group: int, wait: float = 5) -> list[str]:
+    """Live (not zombie) processes of a process group as ``pid stat command`` lines, after waiting up to
+    ``wait`` seconds for there to be none."""
+    deadline = time.time() + wait
+    while True:
+        table = subprocess.run(["ps", "-e", "-o", "pgid=,pid=,stat=,args="], capture_output=True, text=True).stdout
+        rows = [line.split(None, 1)[1] for line in table.splitlines() if line.split()[0] == str(group)]
+        live = [row for row in rows if not row.split()[1].startswith("Z")]
+        if not live or time.time() > deadline:
+            return live
+        time.sleep(0.2)
 
 
 def test_an_unreachable_tracking_server_fails_first_without_showing_its_password(cli: CliRunner) -> None:

@@ -51,7 +51,7 @@ def states(output_dir: Path) -> list[str]:
 
 def mlflow_view(output_dir: Path) -> tuple[MlflowClient, list, list]:
     client = MlflowClient(tracking_uri=f"sqlite:///{output_dir / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("topicsweep").experiment_id
+    experiment = client.get_experiment_by_name("t").experiment_id  # one experiment per study
     parents = client.search_runs([experiment], "tags.`topicsweep.role` = 'parent'")
     children = client.search_runs([experiment], "tags.`topicsweep.role` = 'trial'")
     return client, parents, children
@@ -93,8 +93,7 @@ def test_sweep_resume_and_best_export(cli: CliRunner, output_dir: Path, tmp_path
     assert sum(c.data.tags.get("best") == "true" for c in client.search_runs(
         [child.info.experiment_id], "tags.`topicsweep.role` = 'trial'")) == 1
     artifacts = {a.path for a in client.list_artifacts(parent)}
-    assert {"trials.csv", "pareto.csv", "best_config.yaml", "history_coherence_npmi.html",
-            "pareto_front.html"} <= artifacts
+    assert {"trials.csv", "pareto.csv", "best_config.yaml", "report.html"} <= artifacts
 
     again = cli("sweep", path)
     assert again.returncode == 0 and states(output_dir) == ["COMPLETE"] * 6
@@ -135,6 +134,8 @@ def test_a_sweep_whose_trials_all_fail_stops_with_the_reason(cli: CliRunner, out
     assert done.returncode == 2
     assert "3 trials failed in a row (last: UserError: clusterer.min_cluster_size must be at least 2" in done.stderr
     assert states(output_dir) == ["FAIL"] * 3
+    _, parents, _ = mlflow_view(output_dir)
+    assert [p.info.status for p in parents] == ["FAILED"]
 
 
 def test_sigkill_mid_trial_then_resume_finishes_exactly_n_trials(cli: CliRunner, output_dir: Path,
@@ -191,6 +192,13 @@ def test_dashboard_serves_the_storage_on_loopback(cli: CliRunner, output_dir: Pa
             except OSError:
                 time.sleep(0.5)
         assert '"study_name": "t"' in body or '"study_name":"t"' in body
+        study_id = next(s["study_id"] for s in json.loads(body)["study_summaries"]
+                        if s["study_name"] == "t")
+        detail = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{study_id}",
+                                                   timeout=10).read())
+        assert detail["objective_names"] == ["coherence_npmi", "diversity"]  # the dashboard's axis titles
+        n_topics = study(output_dir).trials[0].user_attrs["metrics"]["n_topics"]
+        assert detail["trials"][0]["constraints"] == [max(2 - n_topics, n_topics - 40)]  # <= 0: shown feasible
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
@@ -219,5 +227,9 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(cli: CliRunner, output_dir: 
     assert process.returncode == 130, stderr[-2000:]
     assert "run the same command again to resume" in stderr and "Traceback" not in stderr
     assert states(output_dir)[-1] == "FAIL"
+    _, parents, _ = mlflow_view(output_dir)
+    assert [p.info.status for p in parents] == ["KILLED"]
     assert cli("sweep", path).returncode == 0
     assert states(output_dir).count("COMPLETE") == 6
+    _, parents, _ = mlflow_view(output_dir)
+    assert [p.info.status for p in parents] == ["FINISHED"]

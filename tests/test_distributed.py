@@ -98,7 +98,7 @@ def sweep_file(tmp_path: Path, study: str, n_trials: int) -> str:
 
 def children_of_parent(uri: str, study: str) -> tuple[list, list]:
     client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name("topicsweep").experiment_id
+    experiment = client.get_experiment_by_name(study).experiment_id  # one experiment per study
     parents = client.search_runs([experiment], f"tags.`topicsweep.study` = '{study}' and tags.`topicsweep.role` = 'parent'")
     children = client.search_runs([experiment], f"tags.`topicsweep.study` = '{study}' and tags.`topicsweep.role` = 'trial'",
                                   max_results=1000)
@@ -117,7 +117,7 @@ def test_three_workers_finish_exactly_n_trials_under_one_parent(cli: CliRunner, 
     assert len({t.number for t in trials}) == len(trials)
     assert len({t.user_attrs["worker"] for t in complete}) == 3  # every worker did some of the work
     parents, children = children_of_parent(mlflow_server, study)
-    assert len(parents) == 1
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"  # the last worker to leave ended it
     finished = [c for c in children if c.data.tags.get("state") == "COMPLETE"]
     assert len(finished) == 24 and {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     assert len({c.data.tags["topicsweep.trial"] for c in finished}) == 24
@@ -183,6 +183,7 @@ def test_journal_file_storage_runs_several_local_workers(cli: CliRunner, tmp_pat
     trials = optuna.load_study(study_name="j", storage=storage).trials
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 8
     client = MlflowClient(tracking_uri=f"sqlite:///{output_dir / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("topicsweep").experiment_id
-    assert len(client.search_runs([experiment], "tags.`topicsweep.role` = 'parent'")) == 1
+    experiment = client.get_experiment_by_name("j").experiment_id
+    parents = client.search_runs([experiment], "tags.`topicsweep.role` = 'parent'")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert len(client.search_runs([experiment], "tags.`state` = 'COMPLETE'")) == 8

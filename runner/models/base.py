@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from runner.cache import Cache
 from runner.data import Corpus
@@ -20,6 +20,21 @@ def is_bertopic(cfg: DictConfig) -> bool:
     """Whether a run uses the default BERTopic pipeline (configs written before ``model`` existed do)."""
     model = cfg.get("model")
     return model is None or model.get("name", BERTOPIC) == BERTOPIC
+
+
+SEED_KEYS = ("reducer.random_state", "model.random_state")
+
+
+def seed_key(cfg: DictConfig) -> str:
+    """The key ``seeds: K`` and ``best --seeds`` vary: BERTopic's reducer seed, else the model's own seed."""
+    return SEED_KEYS[0] if is_bertopic(cfg) else SEED_KEYS[1]
+
+
+def with_seed(cfg: DictConfig, seed: int) -> DictConfig:
+    """A copy of ``cfg`` with its :func:`seed_key` set to ``seed``."""
+    copy = OmegaConf.create(OmegaConf.to_container(cfg))
+    OmegaConf.update(copy, seed_key(cfg), seed, merge=False)
+    return copy
 
 
 @dataclass(frozen=True)
