@@ -60,7 +60,9 @@ def test_run_on_the_demo_corpus_logs_everything_and_reuses_caches(cli: CliRunner
     assert "mlflow run:" in first.stdout
     run_dir = run_dir_of(first.stdout)
     assert {p.name for p in run_dir.iterdir()} == {"config.yaml", "topics.csv", "doc_topics.csv", "metrics.json",
-                                                   "topic_words.json", "topics.png"}
+                                                   "topic_words.json", "topics.png", "figures.html", "figures"}
+    assert {p.name for p in (run_dir / "figures").iterdir()} == {  # outputs.figures' default, PNG and PDF
+        f"{name}.{suffix}" for name in ("barchart", "heatmap", "distribution") for suffix in ("png", "pdf")}
     assert (run_dir / "topics.png").read_bytes().startswith(b"\x89PNG")
     saved = json.loads((run_dir / "metrics.json").read_text())
     assert saved["metrics"]["n_topics"] >= 2
