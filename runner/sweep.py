@@ -182,15 +182,19 @@ class Sweep:
     def _parent_run(self) -> str | None:
         if self.tracker is None:
             return None
+        parent = self._find_parent()
+        self.tracker.log_corpus(parent, self.corpus)
+        self.study.set_user_attr("mlflow_parent_run_id", parent)
+        return parent
+
+    def _find_parent(self) -> str:
+        """The study's one MLflow parent run (created by the first worker; duplicates are removed)."""
         identity = {"topicsweep.role": "parent",
                     "topicsweep.study_key": hashlib.sha256(f"{mask_secrets(self.storage_url)}|{self.spec.study}"
                                                            .encode()).hexdigest()[:16]}
         tags = {"topicsweep.study": self.spec.study, "topicsweep.sweep": self.spec.name,
                 "optuna.storage": mask_secrets(self.storage_url)}
-        parent = self.tracker.find_or_create(f"sweep-{self.spec.study}", identity, tags)
-        self.tracker.log_corpus(parent, self.corpus)
-        self.study.set_user_attr("mlflow_parent_run_id", parent)
-        return parent
+        return self.tracker.find_or_create(f"sweep-{self.spec.study}", identity, tags)
 
     def prepare(self) -> None:
         """What workers share, done once: storage tables and study (by ``__init__``), the MLflow store,
@@ -445,6 +449,7 @@ class Sweep:
         if self.tracker is not None:
             from runner.sweep_report import add_trial_figures, log_parent
 
+            self.parent_run_id = self._find_parent()  # a worker that died mid-creation may have left a duplicate
             if rows:
                 log_parent(self, rows, pareto, chosen)
             add_trial_figures(self)

@@ -131,18 +131,31 @@ class MlflowTracker:
                                       tags=all_tags).info.run_id
 
     def find_or_create(self, name: str, identity: Mapping[str, str], tags: Mapping[str, str]) -> str:
-        """The one run carrying the ``identity`` tags, created if absent; safe when workers race.
+        """The one run carrying the ``identity`` tags, created if absent; safe when workers race or die.
 
         Every worker that created one looks again; all agree on the oldest (then smallest id) and
-        the others delete their own, so exactly one survives.
+        the others are deleted, so exactly one survives. A duplicate left behind by a worker that
+        died between creating its run and deleting it is removed by the next worker that looks (at
+        its start and when it finishes), after its children are moved to the survivor.
         """
         existing = self._runs_with(identity)
-        if existing:
-            return existing[0]
-        created = self.start(name, {**tags, **identity})
-        winner = self._runs_with(identity)[0]
-        if winner != created:
-            self.client.delete_run(created)
+        if not existing:
+            self.start(name, {**tags, **identity})
+            existing = self._runs_with(identity)
+        return self._keep_oldest(existing)
+
+    def _keep_oldest(self, run_ids: list[str]) -> str:
+        """The first run id; every other run's children move to it, then that run is deleted."""
+        from mlflow.exceptions import MlflowException
+
+        winner, *duplicates = run_ids
+        for duplicate in duplicates:
+            for child in self.children(duplicate):
+                self.client.set_tag(child.info.run_id, "mlflow.parentRunId", winner)
+            try:
+                self.client.delete_run(duplicate)
+            except MlflowException:  # another worker deleted it a moment ago
+                continue
         return winner
 
     def _runs_with(self, tags: Mapping[str, str]) -> list[str]:

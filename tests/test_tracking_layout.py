@@ -131,6 +131,25 @@ def test_a_resumed_sweep_reopens_and_ends_its_parent_run(tracked: Tracked) -> No
     assert len(tracked.runs("layout", "trial")) == 4
 
 
+
+def test_a_duplicate_parent_left_by_a_dead_worker_is_merged_into_the_survivor(tracked: Tracked) -> None:
+    """A worker SIGKILLed between creating its parent run and deleting it (it lost the creation race)
+    leaves a second active parent: the next worker moves its children to the oldest one and deletes it."""
+    client = tracked.client
+    (parent,) = tracked.runs("layout", "parent")
+    identity = {k: v for k, v in parent.data.tags.items() if k in ("topicsweep.role", "topicsweep.study_key")}
+    duplicate = client.create_run(parent.info.experiment_id, run_name="sweep-layout", tags=identity,
+                                  start_time=parent.info.start_time + 1)
+    orphan = client.create_run(parent.info.experiment_id, run_name="child of the duplicate",
+                               tags={"mlflow.parentRunId": duplicate.info.run_id})
+    assert len(tracked.runs("layout", "parent")) == 2
+    tracked.cli("sweep", str(tracked.sweep_file), "n_trials=5")
+    (survivor,) = tracked.runs("layout", "parent")
+    assert survivor.info.run_id == parent.info.run_id and survivor.info.status == "FINISHED"
+    assert client.get_run(duplicate.info.run_id).info.lifecycle_stage == "deleted"
+    assert client.get_run(orphan.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert len(tracked.runs("layout", "trial")) == 5
+
 @pytest.fixture
 def mlflow_ui(tracked: Tracked, tmp_path: Path) -> Iterator[str]:
     """`mlflow server` on the store, on a free loopback port, in its own process group (stopped as a whole)."""
