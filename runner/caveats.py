@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runner.models.base import SEED_KEYS
 from runner.names import metric_label, metric_short
 
 GOLD_LABEL_METRICS = ("nmi", "ari")
@@ -31,24 +32,26 @@ class Caveat:
 def selection_caveats(spec: Mapping[str, Any]) -> list[Caveat]:
     """The caveats of a study's sweep definition (``topicsweep_spec``)."""
     found = []
-    if "reducer.random_state" in spec["params"] and int(spec["seeds"]) == 1:
-        found.append(luckiest_seed())
+    searched = [key for key in SEED_KEYS if key in spec["params"]]
+    if searched and int(spec["seeds"]) == 1:
+        found.append(luckiest_seed(searched[0]))
     uses = gold_label_uses(spec)
     if uses:
         found.append(supervised(uses))
     return found
 
 
-def luckiest_seed() -> Caveat:
+def luckiest_seed(key: str = SEED_KEYS[0]) -> Caveat:
+    part = key.split(".")[0]
     return Caveat(
         "luckiest_seed",
-        "reducer.random_state was searched with seeds: 1, so the chosen trial is partly the luckiest reducer seed; "
-        "for a paper, remove reducer.random_state from params and set seeds: K (e.g. seeds: 5) to report mean ± sd "
+        f"{key} was searched with seeds: 1, so the chosen trial is partly the luckiest {part} seed; "
+        f"for a paper, remove {key} from params and set seeds: K (e.g. seeds: 5) to report mean ± sd "
         "over K seeds",
-        "Caution: the reducer's random seed (random_state) was searched as a hyperparameter with one seed per "
+        f"Caution: the {part}'s random seed (random_state) was searched as a hyperparameter with one seed per "
         "configuration (seeds: 1), so the selected configuration is partly the luckiest seed and its scores are "
         "optimistic; evaluating every configuration over K seeds (seeds: K) and reporting mean ± sd avoids this.",
-        "注意：降维的随机种子（random_state）被当作超参数搜索，且每组配置只在一个种子上评估（seeds: 1），"
+        f"注意：{'降维' if part == 'reducer' else '模型'}的随机种子（random_state）被当作超参数搜索，且每组配置只在一个种子上评估（seeds: 1），"
         "因此所选配置在一定程度上是挑中了最幸运的随机种子，其得分偏乐观；在 K 个种子上评估每组配置（seeds: K）"
         "并报告均值 ± 标准差可以避免这一问题。",
     )

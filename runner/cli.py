@@ -84,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     best.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
     best.set_defaults(command=_best)
 
+    compare = commands.add_parser("compare", help="one row per study (model): NPMI, C_V, TD, outliers, NMI as mean "
+                                                  "± sd over seeds at each study's chosen trial, with a methods text")
+    compare.add_argument("--studies", required=True, metavar="A,B,...", help="study names, one per model, in order")
+    compare.add_argument("--storage", help="Optuna storage URL (default: SQLite under the output directory)")
+    compare.add_argument("--seeds", type=int, metavar="K", help="every study over K seeds: a study swept with "
+                         "seeds: K is read, any other has its chosen trial re-run over K seeds (default: each "
+                         "study's own seeds, a single run for seeds: 1)")
+    compare.add_argument("--format", choices=("md", "tex", "csv"), default="md",
+                         help="what is printed: md (default), tex (booktabs LaTeX) or csv; all three are written")
+    compare.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
+    compare.set_defaults(command=_compare)
+
     trials = commands.add_parser("trials", help="one row per trial of a study: state, parameters, metrics, flags")
     trials.add_argument("--study", default="default", help="study name (default: default)")
     trials.add_argument("--storage", help="Optuna storage URL (default: SQLite under the output directory)")
@@ -116,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=5000)
     ui.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. paths.output_dir=elsewhere")
     ui.set_defaults(command=_ui)
-    for subparser in (run, config, sweep, best, trials, report, dashboard, ui):
+    for subparser in (run, config, sweep, best, compare, trials, report, dashboard, ui):
         subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -294,6 +306,20 @@ def _trial_numbers(text: str) -> list[int]:
     if not parts or not all(part.isdigit() for part in parts):
         raise UserError(f"--trials {text}: give trial numbers separated by commas, e.g. --trials 3,7,12")
     return [int(part) for part in parts]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from runner.compare import compare_studies
+    from runner.display import err_console
+    from runner.storage import default_storage_url
+
+    cfg = _compose(args)
+    output_dir = Path(cfg.paths.output_dir)
+    names = [name.strip() for name in args.studies.split(",") if name.strip()]
+    report = compare_studies(names, args.storage or default_storage_url(output_dir), output_dir, args.seeds)
+    sys.stdout.write({"md": report.markdown, "tex": report.latex, "csv": report.csv}[args.format])
+    err_console.print(f"written to {report.directory} (comparison.md, comparison.tex, comparison.csv, methods.md)")
+    return 0
 
 
 def _trials(args: argparse.Namespace) -> int:

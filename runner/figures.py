@@ -22,6 +22,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from runner import figures_static as static
+from runner.config import select
 from runner.figures_config import FigureSettings, figure_settings
 from runner.pipeline import RunResult, embedding_key
 from runner.stages.topics import FittedModel
@@ -38,6 +39,9 @@ BARCHART_TOPICS = 8
 HEATMAP_TOPICS = 30
 SAMPLE_SEED = 42
 _NO_TOPICS = "every document is an outlier (no topics)"
+# Figures drawn from a TopicModelResult alone (its words, word scores, topic vectors, labels): the
+# figures of models other than BERTopic; the rest need BERTopic's fitted model.
+WITHOUT_BERTOPIC = ("barchart", "heatmap", "distribution")
 
 
 @dataclass
@@ -68,7 +72,7 @@ class _Context:
     run_dir: Path
     cfg: DictConfig
     result: RunResult
-    fitted: FittedModel
+    fitted: FittedModel | None  # None: a model other than BERTopic, drawn from result.topics
     settings: FigureSettings
     out: static.StaticOutput
     report: FigureReport
@@ -80,11 +84,21 @@ class _Context:
         return self.fitted.model
 
     def topics_by_size(self) -> list[int]:
+        if self.fitted is None:  # every topic of the model, assigned documents or not
+            sizes = _counts(self.result.topics.labels)
+            return sorted(self.result.topics.words, key=lambda t: (-sizes.get(t, 0), t))
         sizes = self.model.topic_sizes_
         return sorted((int(t) for t in sizes if t != -1), key=lambda t: (-sizes[t], t))
 
+    def word_scores(self, topic: int) -> list[tuple[str, float]]:
+        """The topic's top words with their scores (c-TF-IDF for BERTopic, the model's own otherwise)."""
+        if self.fitted is None:
+            topics = self.result.topics
+            return list(zip(topics.words.get(topic, []), topics.word_scores.get(topic, [])))
+        return [(w, s) for w, s in self.model.get_topic(topic) if w]
+
     def label(self, topic: int, words: int = 3) -> str:
-        return f"{topic}: " + " ".join(w for w, _ in self.model.get_topic(topic)[:words] if w)
+        return f"{topic}: " + " ".join(w for w, _ in self.word_scores(topic)[:words])
 
 
 def render_figures(run_dir: Path, cfg: DictConfig, result: RunResult) -> FigureReport:
@@ -93,13 +107,19 @@ def render_figures(run_dir: Path, cfg: DictConfig, result: RunResult) -> FigureR
     report = FigureReport()
     wanted = [*settings.figures, *(["over_time"] if result.corpus.timestamps is not None else [])]
     fitted = result.topics.fitted
-    if fitted is None:
+    if fitted is None and not result.topics.words:
         report.skipped.update({name: _NO_TOPICS for name in wanted})
         return report
+    if fitted is None:
+        reason = f"needs a fitted BERTopic model (this run is model={select(cfg, 'model.name', '?')})"
+        report.skipped.update({name: reason for name in wanted if name not in WITHOUT_BERTOPIC})
+        if settings.hierarchy:
+            report.skipped["hierarchy_tables"] = reason
+        wanted = [name for name in wanted if name in WITHOUT_BERTOPIC]
     ctx = _Context(run_dir, cfg, result, fitted, settings,
                    static.StaticOutput(run_dir / FOLDER, settings.formats, settings.dpi), report)
     n_topics = len(ctx.topics_by_size())
-    if settings.hierarchy and "hierarchy" not in wanted:
+    if settings.hierarchy and "hierarchy" not in wanted and fitted is not None:
         _guarded(ctx, "hierarchy_tables", n_topics, lambda: _hierarchy_tables(ctx))
     for name in wanted:
         _guarded(ctx, name, n_topics, lambda name=name: _BUILDERS[name](ctx))
@@ -119,7 +139,8 @@ def save_run_model(run_dir: Path, cfg: DictConfig, result: RunResult, report: Fi
     if not figure_settings(cfg).save_model:
         return None
     if result.topics.fitted is None:
-        report.skipped["model"] = _NO_TOPICS
+        report.skipped["model"] = (_NO_TOPICS if not result.topics.words else "saving the model is for model=bertopic "
+                                   f"(this run is model={select(cfg, 'model.name', '?')})")
         return None
     try:
         return save_fitted_model(result, run_dir / "model")
@@ -171,9 +192,15 @@ class _Skip(Exception):
 
 def _barchart(ctx: _Context) -> None:
     topics = ctx.topics_by_size()[:BARCHART_TOPICS]
-    static.barchart([(t, [(w, s) for w, s in ctx.model.get_topic(t)[:5] if w]) for t in topics], ctx.out)
-    ctx.interactive.append(("Topic word scores (c-TF-IDF), largest topics",
-                            ctx.model.visualize_barchart(topics=topics, n_words=5)))
+    pairs = [(t, ctx.word_scores(t)[:5]) for t in topics]
+    if ctx.fitted is None and not any(scores for _, scores in pairs):
+        raise _Skip(f"model={ctx.cfg.model.name} gives no word scores")
+    score = "c-TF-IDF" if ctx.fitted is not None else _MODEL_SCORES.get(str(ctx.cfg.model.name), "model weight")
+    static.barchart(pairs, ctx.out, score)
+    title = f"Topic word scores ({score}), largest topics"
+    figure = (ctx.model.visualize_barchart(topics=topics, n_words=5) if ctx.fitted is not None
+              else _barchart_plotly(pairs, title))
+    ctx.interactive.append((title, figure))
 
 
 def _intertopic(ctx: _Context) -> None:
@@ -226,11 +253,21 @@ def _hierarchy_tables(ctx: _Context) -> Any:
 
 
 def _heatmap(ctx: _Context) -> None:
-    from bertopic._utils import select_topic_representation
     from sklearn.metrics.pairwise import cosine_similarity
 
-    model = ctx.model
     topics = sorted(ctx.topics_by_size()[:HEATMAP_TOPICS])
+    if ctx.fitted is None:
+        vectors = ctx.result.topics.topic_vectors
+        if vectors is None:
+            raise _Skip(f"model={ctx.cfg.model.name} gives no topic-word vectors")
+        similarity = cosine_similarity(np.asarray(vectors)[topics])
+        labels = [ctx.label(t) for t in topics]
+        static.heatmap(similarity, labels, ctx.out)
+        ctx.interactive.append(("Topic similarity (cosine of topic-word vectors)", _heatmap_plotly(similarity, labels)))
+        return
+    from bertopic._utils import select_topic_representation
+
+    model = ctx.model
     vectors = select_topic_representation(model.c_tf_idf_, model.topic_embeddings_, use_ctfidf=False)[0]
     similarity = cosine_similarity(vectors[np.asarray(topics) + model._outliers])
     static.heatmap(similarity, [ctx.label(t) for t in topics], ctx.out)
@@ -240,7 +277,7 @@ def _heatmap(ctx: _Context) -> None:
 def _distribution(ctx: _Context) -> None:
     before = _counts(ctx.result.topics.labels_before)
     after = _counts(ctx.result.topics.labels)
-    static.distribution(before, after, str(ctx.cfg.topics.outliers.strategy), ctx.out)
+    static.distribution(before, after, _outlier_strategy(ctx), ctx.out)
     ctx.interactive.append(("Topic sizes and outlier reduction", _distribution_plotly(before, after, ctx)))
 
 
@@ -299,6 +336,41 @@ class _TopicSubset:
         return getattr(self._model, name)
 
 
+# What the word scores of a model other than BERTopic are (the barchart's axis).
+_MODEL_SCORES = {"lda": "topic-word probability", "nmf": "NMF topic weight", "etm": "topic-word probability",
+                 "dec": "c-TF-IDF"}
+
+
+def _outlier_strategy(ctx: _Context) -> str:
+    """``topics.outliers.strategy`` for BERTopic; other models reassign no outliers."""
+    return str(ctx.cfg.topics.outliers.strategy) if ctx.fitted is not None else "none"
+
+
+def _barchart_plotly(pairs: list[tuple[int, list[tuple[str, float]]]], title: str) -> Any:
+    """BERTopic's barchart layout (one panel of horizontal bars per topic) for any model's word scores."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    columns = min(4, len(pairs))
+    rows = -(-len(pairs) // columns)
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"Topic {t}" for t, _ in pairs],
+                           horizontal_spacing=0.12, vertical_spacing=0.4 / rows)
+    for index, (_, scores) in enumerate(pairs):
+        words = [w for w, _ in scores][::-1]
+        figure.add_trace(go.Bar(x=[s for _, s in scores][::-1], y=words, orientation="h", showlegend=False,
+                                marker_color="#4c72b0"), row=index // columns + 1, col=index % columns + 1)
+    figure.update_layout(template="simple_white", title=title, height=250 * rows)
+    return figure
+
+
+def _heatmap_plotly(similarity: np.ndarray, labels: list[str]) -> Any:
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Heatmap(z=similarity, x=labels, y=labels, colorscale="GnBu", zmax=1.0))
+    figure.update_layout(template="simple_white", title="Topic similarity (cosine)", height=max(500, 20 * len(labels)))
+    return figure
+
+
 def _counts(labels: np.ndarray) -> dict[int, int]:
     values, counts = np.unique(np.asarray(labels), return_counts=True)
     return {int(v): int(c) for v, c in zip(values, counts)}
@@ -313,7 +385,7 @@ def _distribution_plotly(before: dict[int, int], after: dict[int, int], ctx: _Co
     names = ["outliers" if t == -1 else ctx.label(t) for t in shown]
     figure = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], subplot_titles=(
         f"Topic sizes ({len(topics)} topics, {after.get(-1, 0)} outliers)",
-        f"Outlier reduction ({ctx.cfg.topics.outliers.strategy}): outliers {before.get(-1, 0)} → {after.get(-1, 0)}"))
+        f"Outlier reduction ({_outlier_strategy(ctx)}): outliers {before.get(-1, 0)} → {after.get(-1, 0)}"))
     figure.add_trace(go.Bar(x=[ctx.label(t) for t in topics], y=[after.get(t, 0) for t in topics],
                             name="documents", marker_color="#4c72b0", showlegend=False), row=1, col=1)
     figure.add_trace(go.Bar(x=names, y=[before.get(t, 0) for t in shown], name="before", marker_color="#b0b0b0"),

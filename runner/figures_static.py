@@ -63,8 +63,9 @@ def _new_figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def barchart(topics: Sequence[tuple[int, Sequence[tuple[str, float]]]], out: StaticOutput) -> list[Path]:
-    """One panel per topic: its top words' c-TF-IDF scores (BERTopic's ``visualize_barchart``)."""
+def barchart(topics: Sequence[tuple[int, Sequence[tuple[str, float]]]], out: StaticOutput,
+             score: str = "c-TF-IDF") -> list[Path]:
+    """One panel per topic: its top words' scores (BERTopic's ``visualize_barchart``; ``score`` names them)."""
     columns = min(4, len(topics))
     rows = math.ceil(len(topics) / columns)
     labels = [word for _, pairs in topics for word, _ in pairs]
@@ -81,7 +82,7 @@ def barchart(topics: Sequence[tuple[int, Sequence[tuple[str, float]]]], out: Sta
             axes[index].tick_params(axis="x", labelsize=7)
         for extra in axes[len(topics):]:
             extra.set_visible(False)
-        figure.suptitle("Topic word scores (c-TF-IDF)")
+        figure.suptitle(f"Topic word scores ({score})")
         return out.save(figure, "barchart")
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 HEADLINE_METRICS: tuple[str, ...] = (
     "coherence_npmi", "coherence_cv", "coherence_umass", "coherence_uci", "diversity", "irbo", "n_topics",
-    "outlier_ratio", "outlier_ratio_before_reduction", "largest_topic_share", "nmi", "ari",
+    "outlier_ratio", "outlier_ratio_before_reduction", "largest_topic_share", "nmi", "ari", "silhouette",
+    "davies_bouldin",
 )
 DIAGNOSTIC_PREFIX = "z_diag/"
 _DIAGNOSTIC_NAMES = ("coherence_missing_words", "coherence_unscored_topics")
@@ -51,6 +52,8 @@ _METRIC_LABELS: dict[str, tuple[str, str]] = {
     "largest_topic_share": ("largest topic share", "最大主题占比（largest_topic_share）"),
     "nmi": ("NMI", "归一化互信息（NMI）"),
     "ari": ("ARI", "调整兰德指数（ARI）"),
+    "silhouette": ("silhouette", "轮廓系数（silhouette）"),
+    "davies_bouldin": ("Davies–Bouldin index", "戴维斯–博尔丁指数（Davies–Bouldin）"),
 }
 # Component names by the class name of a config node's ``_target_`` (English, Chinese).
 _COMPONENTS: dict[str, tuple[str, str]] = {
@@ -60,6 +63,10 @@ _COMPONENTS: dict[str, tuple[str, str]] = {
     "HDBSCAN": ("HDBSCAN", "HDBSCAN"),
     "KMeans": ("k-means", "K 均值"),
     "AgglomerativeClustering": ("agglomerative clustering", "层次聚类"),
+    "DBSCAN": ("DBSCAN", "DBSCAN"),
+    "AutoencoderReducer": ("autoencoder", "自编码器"),
+    "TfidfSvdEmbedder": ("TF-IDF + SVD", "TF-IDF + SVD"),
+    "DecTopicModel": ("DEC", "深度嵌入聚类（DEC）"),
     "RegexVectorizer": ("vectorizer", "分词器"),
     "JiebaVectorizer": ("jieba vectorizer", "jieba 分词器"),
     "ClassTfidfTransformer": ("c-TF-IDF", "c-TF-IDF"),
@@ -72,17 +79,21 @@ _COMPONENTS: dict[str, tuple[str, str]] = {
     "PrecomputedEmbedder": ("precomputed embeddings", "预计算嵌入"),
     "load_corpus": ("dataset", "数据集"),
     "load_lee_background": ("dataset", "数据集"),
+    "LdaTopicModel": ("LDA", "LDA"),
+    "NmfTopicModel": ("NMF", "NMF"),
+    "FastopicTopicModel": ("FASTopic", "FASTopic"),
 }
 # Config sections without a ``_target_`` of their own.
 _SECTIONS: dict[str, tuple[str, str]] = {
     "topics": ("BERTopic", "BERTopic"), "metrics": ("metrics", "评价指标"), "knn": ("kNN graph", "近邻图"),
     "dataset": ("dataset", "数据集"), "embedding": ("embedding", "嵌入"), "representation": ("representation", "主题表示"),
+    "model": ("BERTopic", "BERTopic"),  # model=bertopic has no _target_; the other models name their class
 }
 # Config groups searched as a whole (``embedding: choice(minilm, e5)``).
 _GROUPS: dict[str, tuple[str, str]] = {
     "embedding": ("embedding model", "嵌入模型"), "reducer": ("reducer", "降维方法"), "clusterer": ("clusterer", "聚类方法"),
     "vectorizer": ("vectorizer", "分词器"), "representation": ("topic representation", "主题表示方法"),
-    "dataset": ("dataset", "数据集"), "language": ("language", "语言"),
+    "dataset": ("dataset", "数据集"), "language": ("language", "语言"), "model": ("topic model", "主题模型"),
 }
 # Chinese names of parameters (the last part of a config key, or a two-part tail such as outliers.strategy).
 _PARAMS_ZH: dict[str, str] = {
@@ -94,8 +105,23 @@ _PARAMS_ZH: dict[str, str] = {
     "max_df": "最大文档频率", "ngram_range": "N 元语法范围", "stop_words": "停用词", "bm25_weighting": "BM25 加权",
     "reduce_frequent_words": "高频词降权", "diversity": "多样性", "top_n": "评价词数", "pooling": "池化方式",
     "max_length": "最大长度", "min_length": "最短词长", "backend": "后端", "device": "设备", "batch_size": "批大小",
-    "min_chars": "最短字符数",
+    "min_chars": "最短字符数", "num_topics": "主题数", "passes": "遍历轮数", "iterations": "推断迭代次数",
+    "alpha": "文档-主题先验", "eta": "主题-词先验", "chunksize": "批大小", "init": "初始化方法", "beta_loss": "损失函数",
+    "max_iter": "最大迭代次数", "alpha_W": "W 正则化强度", "l1_ratio": "L1 比例", "epochs": "训练轮数",
+    "lr": "学习率", "learning_rate": "学习率", "hidden_size": "隐藏层大小", "embedding_size": "嵌入维数",
+    "pretrain_epochs": "预训练轮数", "tol": "收敛阈值", "DT_alpha": "文档-主题传输正则", "TW_alpha": "主题-词传输正则",
+    "theta_temp": "主题分布温度",
 }
+
+
+# Topic models by ``model.name`` (the ``model`` config group), for comparison tables.
+_MODELS: dict[str, str] = {"bertopic": "BERTopic", "lda": "LDA", "nmf": "NMF", "etm": "ETM", "dec": "DEC",
+                           "fastopic": "FASTopic"}
+
+
+def model_label(name: str) -> str:
+    """A reader's name for a ``model`` option: ``lda`` → ``LDA`` (unknown names unchanged)."""
+    return _MODELS.get(name, name)
 
 
 def metric_label(metric: str, language: str = "en") -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from runner.models.base import SEED_KEYS
 from runner.names import param_label
 from runner.sweep_spec import distribution_of
 
@@ -63,7 +64,7 @@ class SearchSpace:
 
     @property
     def random_state_searched(self) -> bool:
-        return any(p.key == "reducer.random_state" for p in self.params)
+        return any(p.key in SEED_KEYS for p in self.params)
 
     def sampler_text(self, language: str = "en") -> str:
         """``TPESampler (seed=0, n_startup_trials=8)``, or ``not recorded``; in Chinese ``TPESampler，seed=0``."""

@@ -25,10 +25,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from runner.errors import UserError
+from runner.models.base import SEED_KEYS
 
 KNOWN_METRICS = ("n_topics", "outlier_ratio", "outlier_ratio_before_reduction", "largest_topic_share", "diversity",
                  "irbo", "coherence_npmi", "coherence_cv", "coherence_umass", "coherence_uci",
-                 "coherence_missing_words", "coherence_unscored_topics", "nmi", "ari")
+                 "coherence_missing_words", "coherence_unscored_topics", "nmi", "ari", "silhouette", "davies_bouldin")
 DIRECTIONS = ("maximize", "minimize")
 SPEC_KEYS = ("study", "study_name", "overrides", "params", "objectives", "constraints", "select", "sampler", "pruner",
              "n_trials", "timeout", "storage", "seeds", "heartbeat_interval", "grace_period", "max_retry", "workers",
@@ -268,9 +269,10 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
     seeds = int(data.get("seeds") or 1)
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, not {seeds} ({path})")
-    if seeds > 1 and "reducer.random_state" in params:
+    searched_seed = next((key for key in SEED_KEYS if key in params), None)
+    if seeds > 1 and searched_seed:
         raise UserError(f"{path}: seeds: {seeds} evaluates every config over {seeds} random_state values; "
-                        "remove reducer.random_state from params (or set seeds: 1)")
+                        f"remove {searched_seed} from params (or set seeds: 1)")
     n_trials = int(data.get("n_trials") or 0)
     if n_trials < 1:
         raise UserError(f"n_trials must be at least 1, not {data.get('n_trials')} ({path})")

@@ -84,14 +84,18 @@ def result_from_scores(doc_topic: np.ndarray, topic_word: np.ndarray, vocabulary
     """
     doc_topic = np.asarray(doc_topic, dtype=np.float64)
     labels = np.where(doc_topic.max(axis=1) > 0, doc_topic.argmax(axis=1), -1).astype(np.int64)
+    topic_word = np.asarray(topic_word, dtype=np.float64)
     words: dict[int, list[str]] = {}
+    word_scores: dict[int, list[float]] = {}
     representative: dict[int, list[str]] = {}
-    for topic, scores in enumerate(np.asarray(topic_word)):
-        order = np.argsort(-scores, kind="stable")[:top_n_words]
-        words[topic] = [vocabulary[i] for i in order if scores[i] > 0]
+    for topic, scores in enumerate(topic_word):
+        order = [i for i in np.argsort(-scores, kind="stable")[:top_n_words] if scores[i] > 0]
+        words[topic] = [vocabulary[i] for i in order]
+        word_scores[topic] = [float(scores[i]) for i in order]
         best_docs = np.argsort(-doc_topic[:, topic], kind="stable")[:3]
         representative[topic] = [texts[i] for i in best_docs if doc_topic[i, topic] > 0]
     names = {topic: "_".join([str(topic), *topic_words[:4]]) for topic, topic_words in words.items()}
     if (labels == -1).any():
         names[-1] = "-1_outliers"
-    return TopicModelResult(labels, labels, words, names, representative, fitted)
+    return TopicModelResult(labels, labels, words, names, representative, fitted, word_scores=word_scores,
+                            topic_vectors=topic_word)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from runner.errors import UserError
 from runner.models.base import ModelInputs, result_from_scores
