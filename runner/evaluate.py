@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from omegaconf import DictConfig
 
 from runner.errors import UserError
@@ -14,6 +15,7 @@ from runner.metrics import (
     MEASURES,
     MODES,
     CoherenceResult,
+    cluster_separation,
     inverted_rbo,
     label_agreement,
     largest_topic_share,
@@ -57,7 +59,8 @@ def window_size(metrics_cfg: DictConfig, measure: str) -> int | None:
 
 
 def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequence[str] | None,
-             metrics_cfg: DictConfig, reference: Sequence[Sequence[str]] = ()) -> dict[str, float]:
+             metrics_cfg: DictConfig, reference: Sequence[Sequence[str]] = (),
+             clustered: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
     """All metrics of one run; topic -1 is excluded from topic-level metrics.
 
     Args:
@@ -66,6 +69,8 @@ def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequenc
         gold: Gold labels per document, or None.
         metrics_cfg: The ``metrics`` config node.
         reference: The coherence reference's tokens (read only with ``metrics.compat: bertopic_paper``).
+        clustered: (points, cluster labels) of the clustering step, scored by silhouette and
+            Davies–Bouldin; None for models that do not cluster.
     """
     words = [topics.words[t] for t in sorted(topics.words)]
     if metrics_cfg.get("compat") == "bertopic_paper":
@@ -85,6 +90,8 @@ def evaluate(topics: TopicModelResult, coherence: CoherenceScorer, gold: Sequenc
         metrics["coherence_unscored_topics"] = float(result.unscored_topics)
     if gold is not None:
         metrics.update(label_agreement(topics.labels, gold))
+    if clustered is not None:
+        metrics.update(cluster_separation(*clustered))
     return metrics
 
 

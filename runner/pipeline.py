@@ -27,6 +27,7 @@ from runner.figures_config import check_outputs
 from runner.metrics import CoherenceIndex, CoherenceResult, gensim_coherence
 from runner.models.base import ModelInputs, is_bertopic
 from runner.stages.cluster import check_clusterer, cluster
+from runner.stages.corpus_embed import CorpusTokens, CorpusTrainedEmbedder
 from runner.stages.embed import Embedder
 from runner.stages.reduce import check_reducer, reduce_embeddings
 from runner.stages.topics import CLEAN_RULES, TopicModelResult, check_topics, ctfidf_clean, fit_topics
@@ -99,7 +100,7 @@ class Session:
             topics = fit_topics(cfg, corpus.texts, tokens, vectorizer, embeddings, reduced, clusters, embedder)
         with self._stage("metrics", timings):
             metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
-                               cfg.metrics, reference)
+                               cfg.metrics, reference, clustered=(reduced, clusters.labels_))
         return RunResult(corpus, topics, metrics, timings, hits, embedder.fingerprint())
 
     def _run_model(self, cfg: DictConfig) -> RunResult:
@@ -130,8 +131,9 @@ class Session:
         with self._stage("model", timings):
             topics = model.fit(inputs)
         with self._stage("metrics", timings):
+            clustered = None if topics.space is None else (topics.space, topics.labels_before)
             metrics = evaluate(topics, self._coherence(cfg.metrics, reference, reference_key), corpus.labels,
-                               cfg.metrics, reference)
+                               cfg.metrics, reference, clustered=clustered)
         return RunResult(corpus, topics, metrics, timings, hits, used)
 
     def prepare(self, cfg: DictConfig) -> None:
@@ -177,6 +179,11 @@ class Session:
         """The configured embedder (built once per process), its cache key, and the corpus embeddings."""
         embedder = self._remember(("embedder", kwargs_of(cfg.embedding), cfg.embedding._target_),
                                   lambda: instantiate(cfg.embedding))
+        if isinstance(embedder, CorpusTrainedEmbedder):  # word2vec_mean, doc2vec: trained on the cached tokens
+            vectorizer = instantiate(cfg.vectorizer)
+            tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
+            embedder.use_corpus(CorpusTokens(tokens, tokens_key, lambda texts: vectorizer.tokenize(
+                ctfidf_clean(texts, cfg.topics.language)), self.cache))
         key = embedding_key(corpus.content_hash, embedder.fingerprint())
         return embedder, key, self._remember(key, lambda: self._embeddings(embedder, corpus, key))
 

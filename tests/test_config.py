@@ -93,8 +93,8 @@ def test_value_overrides_reach_the_config() -> None:
 
 def test_unknown_group_option_lists_the_available_ones() -> None:
     with pytest.raises(UserError,
-                       match=r"Could not find 'clusterer/dbscan'.*available options .*hdbscan, hdbscan_leaf, kmeans"):
-        compose(["clusterer=dbscan"])
+                       match=r"Could not find 'clusterer/optics'.*available options .*dbscan, hdbscan, hdbscan_leaf, kmeans"):
+        compose(["clusterer=optics"])
 
 
 def test_unknown_key_and_bad_syntax_are_user_errors() -> None:

@@ -7,7 +7,13 @@ same numbers.
 
 from __future__ import annotations
 
-from runner.metrics.clustering import label_agreement, largest_topic_share, n_topics, outlier_ratio
+from runner.metrics.clustering import (
+    cluster_separation,
+    label_agreement,
+    largest_topic_share,
+    n_topics,
+    outlier_ratio,
+)
 from runner.metrics.coherence import DEFAULT_WINDOW, MEASURES, CoherenceResult, gensim_coherence
 from runner.metrics.coherence_index import MODES, CoherenceIndex
 from runner.metrics.diversity import inverted_rbo, topic_diversity
@@ -20,6 +26,7 @@ __all__ = [
     "CoherenceIndex",
     "CoherenceResult",
     "PreparedTopics",
+    "cluster_separation",
     "gensim_coherence",
     "inverted_rbo",
     "label_agreement",

@@ -8,10 +8,14 @@ import numpy as np
 
 from runner.errors import UserError
 
-__all__ = ["OUTLIER", "label_agreement", "largest_topic_share", "n_topics", "outlier_ratio"]
+__all__ = ["OUTLIER", "SEPARATION_SAMPLE", "cluster_separation", "label_agreement", "largest_topic_share", "n_topics",
+           "outlier_ratio"]
 
 OUTLIER = -1
 """Label of documents assigned to no topic."""
+
+SEPARATION_SAMPLE = 5000
+"""Silhouette is computed on a seeded sample of this many documents in larger corpora."""
 
 
 def _labels(labels: Sequence[int], name: str = "labels") -> np.ndarray:
@@ -102,3 +106,44 @@ def label_agreement(labels: Sequence[int], gold: Sequence[Hashable]) -> dict[str
         "nmi": float(normalized_mutual_info_score(gold_list, array)),
         "ari": float(adjusted_rand_score(gold_list, array)),
     }
+
+
+def cluster_separation(space: np.ndarray, labels: Sequence[int], sample_size: int = SEPARATION_SAMPLE,
+                       random_state: int = 0) -> dict[str, float]:
+    """Silhouette and Davies–Bouldin index of clusters in the space they were clustered in.
+
+    Outliers (-1) are left out. Distances are Euclidean. Silhouette (higher is better, in [-1, 1])
+    is computed on a seeded random sample of ``sample_size`` documents when there are more
+    (scikit-learn's ``sample_size``); Davies–Bouldin (lower is better, >= 0) is linear in the
+    number of documents and uses them all.
+
+    Args:
+        space: One row per document (reduced embeddings, latent codes).
+        labels: Cluster per document.
+        sample_size: Most documents silhouette looks at.
+        random_state: Seed of the silhouette sample.
+
+    Returns:
+        ``{"silhouette": ..., "davies_bouldin": ...}``; both ``nan`` unless there are at least two
+        clusters and more clustered documents than clusters.
+
+    Raises:
+        UserError: If ``space`` is not a matrix with one row per label.
+    """
+    from sklearn.metrics import davies_bouldin_score, silhouette_score
+
+    array = _labels(labels)
+    points = np.asarray(space, dtype=np.float64)
+    if points.ndim != 2 or len(points) != array.size:
+        raise UserError(f"space must have one row per label ({array.size}), got shape {points.shape}")
+    kept = array != OUTLIER
+    points, array = points[kept], array[kept]
+    n_clusters = np.unique(array).size
+    if not 2 <= n_clusters < array.size:
+        return {"silhouette": float("nan"), "davies_bouldin": float("nan")}
+    sample = sample_size if array.size > sample_size else None
+    try:
+        silhouette = float(silhouette_score(points, array, sample_size=sample, random_state=random_state))
+    except ValueError:  # the sample drew fewer than two clusters
+        silhouette = float("nan")
+    return {"silhouette": silhouette, "davies_bouldin": float(davies_bouldin_score(points, array))}

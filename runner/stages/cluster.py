@@ -26,6 +26,9 @@ def check_clusterer(clusterer_cfg: DictConfig, n_docs: int) -> None:
     method = params.get("cluster_selection_method")
     if method is not None and method not in ("eom", "leaf"):
         raise UserError(f"clusterer.cluster_selection_method must be eom or leaf, not '{method}'")
+    require_numbers("clusterer", params, ("eps",))
+    if params.get("eps") is not None and params["eps"] <= 0:
+        raise UserError(f"clusterer.eps must be positive, not {params['eps']}")
     n_clusters = params.get("n_clusters")
     if n_clusters is not None and not 1 <= n_clusters <= n_docs:
         raise UserError(f"clusterer.n_clusters must be between 1 and the {n_docs} documents, not {n_clusters}")

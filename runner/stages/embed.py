@@ -398,3 +398,46 @@ class HashingEmbedder:
 
         vectorizer = HashingVectorizer(n_features=self.dim, alternate_sign=False, norm="l2")
         return vectorizer.transform(texts).toarray().astype(np.float32)
+
+
+class TfidfSvdEmbedder:
+    """TF-IDF of the texts reduced by truncated SVD (latent semantic analysis), L2-normalised; no neural model.
+
+    Args:
+        n_components: Dimension of the vectors.
+        min_df: Ignore words in fewer documents (count) or a smaller share of them (float).
+        max_df: Ignore words in more documents (count) or a larger share of them (float).
+        sublinear_tf: Use 1 + log(tf) instead of raw counts.
+        stop_words: ``english`` (scikit-learn's list) or None.
+        random_state: Seed of the randomized SVD.
+    """
+
+    def __init__(self, n_components: int = 100, min_df: float = 2, max_df: float = 0.95,
+                 sublinear_tf: bool = True, stop_words: str | None = "english", random_state: int = 42) -> None:
+        if isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1:
+            raise UserError(f"embedding.n_components must be a positive integer, not {n_components!r}")
+        if stop_words not in (None, "english"):
+            raise UserError(f"embedding.stop_words must be english or null, not '{stop_words}'")
+        self.settings: dict[str, Any] = {"min_df": min_df, "max_df": max_df, "sublinear_tf": sublinear_tf,
+                                         "stop_words": stop_words}
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "tfidf_svd", **self.settings, "n_components": self.n_components,
+                "random_state": self.random_state, "scikit-learn": version("scikit-learn")}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
+        try:
+            matrix = TfidfVectorizer(**self.settings).fit_transform(texts)
+        except ValueError as error:  # e.g. min_df/max_df leave no word
+            raise UserError(f"embedding=tfidf_svd: {error}; loosen embedding.min_df/max_df") from error
+        if self.n_components >= matrix.shape[1]:
+            raise UserError(f"embedding.n_components={self.n_components} needs a vocabulary larger than the "
+                            f"{matrix.shape[1]} words TF-IDF kept; use fewer components or a lower embedding.min_df")
+        svd = TruncatedSVD(n_components=self.n_components, random_state=self.random_state)
+        return normalize(svd.fit_transform(matrix)).astype(np.float32)

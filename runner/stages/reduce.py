@@ -20,7 +20,8 @@ from runner.errors import UserError
 from runner.stages.embed import pick_device
 from runner.stages.knn import UMAP_SMALL_DATA, exact_knn, pynndescent_knn, resolve_backend, umap_small_data_knn
 
-_LIBRARY_OF_TARGET = {"umap.": "umap-learn", "sklearn.": "scikit-learn", "bertopic.": "bertopic"}
+_LIBRARY_OF_TARGET = {"umap.": "umap-learn", "sklearn.": "scikit-learn", "bertopic.": "bertopic",
+                      "runner.models.autoencoder.": "torch"}
 
 
 def reducer_key(reducer_cfg: DictConfig, embedding_key: str, knn_backend: str | None) -> str:

@@ -52,6 +52,13 @@ class TopicModelResult:
         names: Topic id to BERTopic's topic name.
         representative_docs: Topic id to up to three representative documents.
         fitted: The fitted model, or None when there is none (every document an outlier).
+        space: The points a clustering model clustered (e.g. DEC's latent codes), one row per
+            document, scored by silhouette and Davies–Bouldin with ``labels_before``; None for
+            models that do not cluster (the BERTopic path passes its reduced embeddings itself).
+        word_scores: Topic id to the scores of its ``words`` (same order), for the figures of models
+            other than BERTopic (BERTopic's figures read its fitted model); empty when not given.
+        topic_vectors: (topics × vocabulary) topic-word scores of such a model, row i = topic i
+            (topic similarity in the heatmap); None when not given.
     """
 
     labels_before: np.ndarray
@@ -60,6 +67,9 @@ class TopicModelResult:
     names: dict[int, str]
     representative_docs: dict[int, list[str]]
     fitted: FittedModel | None = field(default=None, compare=False, repr=False)
+    space: np.ndarray | None = field(default=None, compare=False, repr=False)
+    word_scores: dict[int, list[float]] = field(default_factory=dict, compare=False, repr=False)
+    topic_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def parse_nr_topics(value: Any) -> int | str | None:
