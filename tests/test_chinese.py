@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from runner.names import tracked_name
 from tests.conftest import THUCNEWS, CliRunner, shared_corpus
 from tests.test_cli_run import mlflow_runs, run_dir_of
 
@@ -84,10 +85,10 @@ def test_run_gives_chinese_topic_words_without_punctuation_or_stop_words(cli: Cl
     assert [run.info.run_name for run in runs] == ["zh", "zh-bom"]
     for run in runs:
         assert run.data.metrics["nmi"] == pytest.approx(metrics["nmi"])
-        assert "ari" in run.data.metrics and run.data.metrics["coherence_missing_words"] == 0
+        assert "ari" in run.data.metrics and run.data.metrics[tracked_name("coherence_missing_words")] == 0
         assert run.data.params["vectorizer._target_"] == "runner.stages.jieba_tokens.JiebaVectorizer"
         assert run.data.params["topics.language"] == "chinese"
-    assert runs[1].data.metrics["cache_hit_tokens"] == 1.0
+    assert runs[1].data.metrics[tracked_name("cache_hit_tokens")] == 1.0
 
 
 def test_default_chinese_model_falls_back_to_e5_offline_with_one_warning(cli: CliRunner, headlines: Path) -> None:
