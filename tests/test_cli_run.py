@@ -108,7 +108,7 @@ def test_run_on_bbc_with_labels(cli: CliRunner, output_dir: Path) -> None:
      "column 'body' (dataset.text_column) not found"),
     (lambda d: ["dataset=csv", f"dataset.path={d / 'gbk.csv'}"], "dataset.encoding=gb18030"),
     (lambda d: ["dataset=txt", f"dataset.path={d / 'empty.txt'}"], "no documents in"),
-    (lambda d: ["clusterer=dbscan"], "available options for clusterer: agglomerative, hdbscan, hdbscan_leaf, kmeans"),
+    (lambda d: ["clusterer=optics"], "available options for clusterer: agglomerative, dbscan, hdbscan, hdbscan_leaf, kmeans"),
     (lambda d: ["clusterer.min_cluster_size=1"], "clusterer.min_cluster_size must be at least 2"),
     (lambda d: ["reducer.min_dist=-1"], "reducer.min_dist must be >= 0"),
     (lambda d: ["reducer.n_components=0"], "reducer.n_components must be at least 1"),
