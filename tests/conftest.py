@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +50,29 @@ def cli(output_dir: Path, session_cache: Path) -> CliRunner:
                               env=full_env)
 
     return run
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread: fast on a busy 2-core machine and the same numbers whatever the core count."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def wait_for_http(url: str, log: Path, timeout: float = 120) -> None:
+    """Poll ``url`` until it answers 200, or fail the test with the end of the server's ``log``."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not answer: {log.read_text()[-2000:]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +15,6 @@ from runner.pipeline import Session
 from tests.conftest import BBC, shared_corpus
 
 SMALL = ["model=dec", "tracking=none", "model.hidden_dims=[128,128,256]", "model.device=cpu"]
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """Torch on one thread: fast on a busy 2-core machine and the same numbers whatever the core count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_soft_assignment_is_the_student_t_kernel_and_the_target_sharpens_it() -> None:

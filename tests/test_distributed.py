@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
-from tests.conftest import PROJECT_ROOT, CliRunner
+from tests.conftest import PROJECT_ROOT, CliRunner, wait_for_http
 from tests.test_cli_run import free_port
 
 SWEEP = """
@@ -73,15 +72,7 @@ def mlflow_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                                "--default-artifact-root", artifacts.as_uri(), "--host", "127.0.0.1", "--port",
                                str(port)], start_new_session=True, stdout=log, stderr=log)
     uri = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{uri}/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        pytest.fail(f"mlflow server did not start: {(artifacts.parent / f'{name}.log').read_text()[-2000:]}")
+    wait_for_http(f"{uri}/health", artifacts.parent / f"{name}.log")
     yield uri
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)

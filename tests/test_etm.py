@@ -5,12 +5,10 @@ ETM vs LDA NPMI on the whole BBC corpus is scripts/bench_etm.py (too slow for th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from runner.cache import Cache
 from runner.config import compose, resolve
@@ -23,15 +21,6 @@ from tests.conftest import BBC, shared_corpus
 
 SMALL = ["model=etm", "tracking=none", "model.num_topics=5", "model.epochs=5", "model.hidden_size=64",
          "model.embedding_size=32", "model.word2vec.epochs=2", "model.device=cpu"]
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """Torch on one thread: fast on a busy 2-core machine and the same numbers whatever the core count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def bbc_documents(limit: int) -> list[list[str]]:

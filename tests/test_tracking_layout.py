@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from mlflow.tracking import MlflowClient
 
 from runner.names import DIAGNOSTIC_PREFIX, HEADLINE_METRICS
 from tests.browser import Browser, chromium
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, wait_for_http
 from tests.test_cli_run import free_port, group_members
 
 SWEEP = """
@@ -160,15 +158,7 @@ def mlflow_ui(tracked: Tracked, tmp_path: Path) -> Iterator[str]:
                                str(port), "--workers", "1"], stdout=log, stderr=log, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"mlflow server did not start: {(tmp_path / 'mlflow-server.log').read_text()[-2000:]}")
+        wait_for_http(f"{url}/health", tmp_path / "mlflow-server.log")
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)
