@@ -35,7 +35,7 @@ from runner.search_space import SearchSpace, search_space
 from runner.selection import TrialRow, choose, pareto_front
 from runner.sweep import aggregate, seed_values, trial_rows
 from runner.sweep_report import table_columns, table_rows
-from runner.sweep_spec import Constraint, SelectRule
+from runner.sweep_spec import Constraint, spec_constraints, spec_select, stored_spec
 from runner.tables import csv_text, latex, markdown
 
 
@@ -162,9 +162,7 @@ class _StudyView:
 
     @classmethod
     def of(cls, study: Any) -> _StudyView:
-        spec = study.user_attrs.get("topicsweep_spec")
-        if spec is None:
-            raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
+        spec = stored_spec(study)
         rows = trial_rows(study)
         if not rows:
             raise UserError(f"study '{study.study_name}' has no COMPLETE trial yet")
@@ -176,13 +174,10 @@ class _StudyView:
 
     @property
     def constraints(self) -> list[Constraint]:
-        return [Constraint(m, -math.inf if lo is None else lo, math.inf if hi is None else hi)
-                for m, lo, hi in self.spec["constraints"]]
+        return spec_constraints(self.spec)
 
     def chosen(self) -> TrialRow:
-        select = self.spec["select"]
-        rule = SelectRule(select["rule"], select["weights"], tuple(select["order"]))
-        return choose(self.rows, self.objectives, rule)
+        return choose(self.rows, self.objectives, spec_select(self.spec))
 
     def row(self, number: int) -> TrialRow:
         found = next((r for r in self.rows if r.number == number), None)

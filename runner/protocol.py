@@ -23,6 +23,7 @@ from omegaconf import OmegaConf
 
 from runner.errors import UserError
 from runner.sweep import trial_rows
+from runner.sweep_spec import stored_spec
 from runner.tables import cell, csv_text, latex, markdown, with_sd
 
 
@@ -155,9 +156,7 @@ def protocol_report(study: Any, output_dir: Path, name: str | None = None) -> Pr
         output_dir: The project's output directory.
         name: The protocol; None = the study's sweep name.
     """
-    spec = study.user_attrs.get("topicsweep_spec")
-    if spec is None:
-        raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
+    spec = stored_spec(study)
     protocol = find_protocol(name or spec["name"])
     rows = trial_rows(study)
     if not rows:

@@ -33,7 +33,8 @@ from runner.search_space import HEADERS as SEARCH_SPACE_HEADERS
 from runner.search_space import search_space
 from runner.sweep import seed_values
 from runner.tables import cell
-from runner.trials import TrialsView, display_rows, spec_constraints, stored_spec, summary, trials_view
+from runner.sweep_spec import spec_constraints, stored_spec
+from runner.trials import TrialsView, display_rows, summary, trials_view
 
 REPORT = "report.html"
 TOPIC_TRIALS = 8  # chosen and Pareto trials with a topic table

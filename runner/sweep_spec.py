@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,3 +413,24 @@ def check_params_exist(spec: SweepSpec, base: DictConfig, groups: set[str]) -> N
         if OmegaConf.select(base, key, default=missing) is missing:
             raise UserError(f"unknown parameter '{key}' in params of sweep '{spec.name}' (not a key of the composed "
                             f"config; see `topicsweep config`)")
+
+
+# ----------------------------------------------------------------------------- stored with a study
+def stored_spec(study: Any) -> dict[str, Any]:
+    """The sweep definition that ``topicsweep sweep`` stored with the study."""
+    spec = study.user_attrs.get("topicsweep_spec")
+    if spec is None:
+        raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
+    return spec
+
+
+def spec_constraints(spec: Mapping[str, Any]) -> list[Constraint]:
+    """The stored ``[metric, low, high]`` triples as constraints (None = open bound)."""
+    return [Constraint(m, -math.inf if lo is None else lo, math.inf if hi is None else hi)
+            for m, lo, hi in spec.get("constraints", [])]
+
+
+def spec_select(spec: Mapping[str, Any]) -> SelectRule:
+    """The stored select rule."""
+    select = spec["select"]
+    return SelectRule(select["rule"], dict(select.get("weights") or {}), tuple(select.get("order") or ()))

@@ -18,7 +18,7 @@ from runner.errors import UserError
 from runner.names import HEADLINE_METRICS
 from runner.selection import choose, pareto_front, violations
 from runner.sweep import trial_rows
-from runner.sweep_spec import Constraint, SelectRule
+from runner.sweep_spec import Constraint, spec_constraints, spec_select, stored_spec
 from runner.tables import cell, csv_text, latex, markdown
 
 FORMATS = ("table", "csv", "md", "tex")
@@ -35,26 +35,6 @@ class TrialsView:
     rows: list[dict[str, Any]]
     metrics: list[str]
     objectives: list[str]
-
-
-def stored_spec(study: Any) -> dict[str, Any]:
-    """The sweep definition that ``topicsweep sweep`` stored with the study."""
-    spec = study.user_attrs.get("topicsweep_spec")
-    if spec is None:
-        raise UserError(f"study '{study.study_name}' was not created by topicsweep sweep")
-    return spec
-
-
-def spec_constraints(spec: Mapping[str, Any]) -> list[Constraint]:
-    """The stored ``[metric, low, high]`` triples as constraints (None = open bound)."""
-    return [Constraint(m, -math.inf if lo is None else lo, math.inf if hi is None else hi)
-            for m, lo, hi in spec.get("constraints", [])]
-
-
-def spec_select(spec: Mapping[str, Any]) -> SelectRule:
-    """The stored select rule."""
-    select = spec["select"]
-    return SelectRule(select["rule"], dict(select.get("weights") or {}), tuple(select.get("order") or ()))
 
 
 def trials_view(study: Any, sort: str | None = None, feasible_only: bool = False) -> TrialsView:
