@@ -122,11 +122,14 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
     workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(3)]
     victim = f"{socket.gethostname()}:{workers[0].pid}"
+    # One storage (one connection pool) for all the polling: a new one per poll would hold a connection
+    # each until garbage-collected and could exhaust PostgreSQL's max_connections under the workers' feet.
+    storage = optuna.storages.RDBStorage(pg_url, skip_table_creation=True, skip_compatibility_check=True)
     deadline, killed = time.time() + 300, False
     while time.time() < deadline and not killed:
         time.sleep(0.2)
         try:
-            running = optuna.load_study(study_name=study, storage=pg_url).get_trials(states=(TrialState.RUNNING,))
+            running = optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,))
         except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
             continue  # the study (or its tables) are being created
         if any(t.user_attrs.get("worker") == victim for t in running):
@@ -135,7 +138,8 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
     assert killed, "the first worker never ran a trial"
     for worker in workers[1:]:
         assert worker.wait(timeout=600) == 0
-    trials = optuna.load_study(study_name=study, storage=pg_url).trials
+    trials = optuna.load_study(study_name=study, storage=storage).trials
+    storage.engine.dispose()
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 24
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     assert [t for t in trials if t.state == TrialState.FAIL and t.user_attrs.get("worker") == victim]
