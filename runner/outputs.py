@@ -83,3 +83,11 @@ def _excerpt(text: str, limit: int = 300) -> str:
 
 def _json_number(value: float) -> float | None:
     return None if math.isnan(value) else value
+
+
+def read_topic_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run directory's topics.csv (UTF-8 with or without a byte-order mark), as :func:`topic_rows`."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [{**row, "topic": int(row["topic"]), "size": int(row["size"])} for row in csv.DictReader(handle)]

@@ -12,7 +12,6 @@ re-run.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime
 import html
 import io
@@ -28,12 +27,13 @@ import yaml
 from runner.config import mask_secrets
 from runner.errors import UserError
 from runner.names import metric_label
+from runner.outputs import read_topic_rows
 from runner.report_figures import optuna_figures, pareto_figure, pareto_points
 from runner.search_space import HEADERS as SEARCH_SPACE_HEADERS
 from runner.search_space import search_space
 from runner.sweep import seed_values
-from runner.tables import cell
 from runner.sweep_spec import spec_constraints, stored_spec
+from runner.tables import cell
 from runner.trials import TrialsView, display_rows, summary, trials_view
 
 REPORT = "report.html"
@@ -220,7 +220,7 @@ def _trial_topics(folder: Path, number: int, label: str, with_figures: bool, ope
     if not topics_csv.is_file():
         return (f"<details><summary>{html.escape(summary_line)}</summary><p class=\"muted\">No topics.csv in "
                 f"{html.escape(str(trial_dir))} (written on another machine?).</p></details>")
-    rows = _topic_rows(topics_csv)
+    rows = read_topic_rows(topics_csv)
     topics = [r for r in rows if r["topic"] != -1]
     outliers = next((r["size"] for r in rows if r["topic"] == -1), 0)
     total = sum(r["size"] for r in rows)
@@ -320,11 +320,6 @@ def _is_number(value: Any) -> bool:
         return math.isfinite(float(str(value)))
     except ValueError:
         return False
-
-
-def _topic_rows(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [{**row, "topic": int(row["topic"]), "size": int(row["size"])} for row in csv.DictReader(handle)]
 
 
 def _first_document(text: str, limit: int = 160) -> str:

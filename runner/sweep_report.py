@@ -3,7 +3,6 @@ topic figures (the parent's report.html, with every plot, comes from :mod:`runne
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import socket
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.names import is_diagnostic
+from runner.outputs import read_topic_rows
 from runner.selection import TrialRow
 from runner.tables import csv_text
 
@@ -83,13 +83,7 @@ def add_trial_figures(sweep: Sweep) -> int:
         folder = sweep.trial_dir(trial.number)
         if (folder / "topics.png").exists() or not (folder / "topics.csv").is_file():
             continue
-        if topic_overview(_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
+        if topic_overview(read_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
             sweep.tracker.log_artifact(run_id, folder / "topics.png")
             added += 1
     return added
-
-
-def _topic_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of a run directory's topics.csv (utf-8 with or without a byte-order mark)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [{**row, "topic": int(row["topic"]), "size": int(row["size"])} for row in csv.DictReader(handle)]
