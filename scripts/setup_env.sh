@@ -16,3 +16,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   python -m pip install --quiet -e ".[test,zh]"
   touch "$stamp"
 fi
+# FASTopic (model=fastopic): its declared dependency topmost requires torchvision and would replace the CPU
+# torch; FASTopic's own code needs only what we install anyway, so it goes in without dependencies.
+if ! python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('fastopic') is None)"; then
+  python -m pip install --quiet --no-deps "fastopic==1.0.1"
+fi

@@ -1,4 +1,4 @@
-"""LDA and NMF (``model=lda|nmf``): the score-matrix seam, validation, the real CLI, determinism, seeds, figures."""
+"""LDA and NMF (``model=lda|nmf``; FASTopic in the CLI run too): the score-matrix seam, validation, the real CLI, determinism, seeds, figures."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def test_a_bad_num_topics_on_the_command_line_is_one_error_line(cli: CliRunner) 
                                                    "not 1")
 
 
-@pytest.mark.parametrize("model", [FAST_LDA, ["model=nmf", "model.num_topics=8"]], ids=["lda", "nmf"])
+@pytest.mark.parametrize("model", [FAST_LDA, ["model=nmf", "model.num_topics=8"],
+                                   ["model=fastopic", "model.num_topics=8", "model.epochs=20", "model.device=cpu"]],
+                         ids=["lda", "nmf", "fastopic"])
 def test_run_through_the_cli_logs_to_mlflow_and_draws_the_figures(cli: CliRunner, output_dir: Path,
                                                                   model: list[str]) -> None:
     done = cli("run", *model, "outputs.figure_formats=[png]", "outputs.figure_dpi=60",

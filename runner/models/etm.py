@@ -41,22 +41,23 @@ class Vocabulary:
     counts: Any
 
 
-def build_vocabulary(tokens: list[list[str]], min_df: int, max_df: float) -> Vocabulary:
+def build_vocabulary(tokens: list[list[str]], min_df: int, max_df: float, keep_n: int | None = None) -> Vocabulary:
     """A gensim Dictionary of the tokens, filtered by document frequency, and the bag-of-words matrix.
 
     Args:
         tokens: Tokens per document.
         min_df: Keep words in at least this many documents.
         max_df: Keep words in at most this share of the documents.
+        keep_n: Then keep at most this many words, those in the most documents (None: all).
     """
     from gensim.corpora import Dictionary
     from scipy.sparse import csr_matrix
 
     dictionary = Dictionary(tokens)
-    if min_df > 1 or max_df < 1.0:
-        dictionary.filter_extremes(no_below=min_df, no_above=max_df, keep_n=None)
+    if min_df > 1 or max_df < 1.0 or (keep_n is not None and len(dictionary) > keep_n):
+        dictionary.filter_extremes(no_below=min_df, no_above=max_df, keep_n=keep_n)
     if len(dictionary) == 0:
-        raise UserError(f"model=etm: no word is left in the vocabulary (model.min_df={min_df}, "
+        raise UserError(f"model: no word is left in the vocabulary (model.min_df={min_df}, "
                         f"model.max_df={max_df}; lower min_df or raise max_df, or check vectorizer.stop_words)")
     rows: list[int] = []
     columns: list[int] = []
