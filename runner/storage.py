@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from runner.config import mask_secrets
 from runner.errors import UserError
+
+
+CREATION_ATTEMPTS = 3  # opening a new database races other workers creating Optuna's tables
 
 
 def default_storage_url(output_dir: Path) -> str:
@@ -30,9 +34,6 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
     Raises:
         UserError: The URL cannot be opened (the message never shows the password).
     """
-    from optuna.exceptions import ExperimentalWarning
-    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-
     if url.startswith("journal:///"):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
@@ -42,6 +43,24 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
         return JournalStorage(JournalFileBackend(str(path)))
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from sqlalchemy.exc import IntegrityError
+
+    for _ in range(CREATION_ATTEMPTS - 1):
+        try:
+            return _rdb_storage(url, heartbeat_interval, grace_period, max_retry)
+        except UserError as error:
+            # Workers started at the same moment on a new database all write Optuna's schema version
+            # rows; the losers of that race find the rows written when they try again.
+            if not isinstance(error.__cause__, IntegrityError):
+                raise
+            time.sleep(0.5)
+    return _rdb_storage(url, heartbeat_interval, grace_period, max_retry)
+
+
+def _rdb_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry: int) -> Any:
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats: stable in practice since Optuna 2.9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import optuna
-import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
@@ -57,6 +57,21 @@ def mlflow_view(output_dir: Path) -> tuple[MlflowClient, list, list]:
     return client, parents, children
 
 
+def trial_states_read_only(database: Path, study_name: str) -> list[str]:
+    """Trial states of a study in an Optuna SQLite file, opened read-only.
+
+    Optuna's own RDBStorage writes its version rows even with ``skip_table_creation``, which races a
+    sweep process that is creating them; a read-only SQLite connection cannot.
+    """
+    connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = connection.execute("SELECT trials.state FROM trials JOIN studies USING (study_id) "
+                                  "WHERE studies.study_name = ? ORDER BY trials.number", (study_name,)).fetchall()
+    finally:
+        connection.close()
+    return [state for (state,) in rows]
+
+
 def wait_for_a_running_trial(process: subprocess.Popen, output_dir: Path, completed: int) -> None:
     """Poll the study until ``completed`` trials are COMPLETE and the next one is RUNNING."""
     deadline = time.time() + 240
@@ -64,13 +79,11 @@ def wait_for_a_running_trial(process: subprocess.Popen, output_dir: Path, comple
         time.sleep(0.3)
         if not (output_dir / "optuna.db").exists():
             continue
-        try:  # read only: never race the sweep process while it creates the tables
-            storage = optuna.storages.RDBStorage(f"sqlite:///{output_dir / 'optuna.db'}", skip_table_creation=True,
-                                                 skip_compatibility_check=True)
-            current = [t.state.name for t in optuna.load_study(study_name="t", storage=storage).trials]
-        except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
-            continue  # tables or study not created yet
-        if current.count("COMPLETE") >= completed and current[-1] == "RUNNING":
+        try:
+            current = trial_states_read_only(output_dir / "optuna.db", "t")
+        except sqlite3.Error:
+            continue  # tables not created yet, or the database is locked for a moment
+        if current.count("COMPLETE") >= completed and current and current[-1] == "RUNNING":
             return
 
 

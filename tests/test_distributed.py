@@ -119,12 +119,14 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
     command = [sys.executable, "-m", "runner", "sweep", sweep_file(tmp_path, study, 24), f"storage={pg_url}",
                f"tracking.uri={mlflow_server}", f"paths.output_dir={tmp_path / 'out'}",
                f"paths.cache_dir={session_cache}"]
+    # One storage (one connection pool) for all the polling: a new one per poll would hold a connection
+    # each until garbage-collected and could exhaust PostgreSQL's max_connections under the workers' feet.
+    # Opened before the workers start: Optuna writes its schema version rows on opening, which must not
+    # race the workers creating the same rows.
+    storage = optuna.storages.RDBStorage(pg_url)
     workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(3)]
     victim = f"{socket.gethostname()}:{workers[0].pid}"
-    # One storage (one connection pool) for all the polling: a new one per poll would hold a connection
-    # each until garbage-collected and could exhaust PostgreSQL's max_connections under the workers' feet.
-    storage = optuna.storages.RDBStorage(pg_url, skip_table_creation=True, skip_compatibility_check=True)
     deadline, killed = time.time() + 300, False
     while time.time() < deadline and not killed:
         time.sleep(0.2)
