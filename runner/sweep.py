@@ -24,7 +24,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from runner.config import compose, config_dir, flatten, mask_secrets, resolve, to_yaml
+from runner.config import ShapeComposer, config_dir, flatten, mask_secrets, resolve, to_yaml
 from runner.errors import UserError
 from runner.models.base import seed_key
 from runner.pipeline import RunResult, Session
@@ -81,7 +81,8 @@ class Sweep:
             extend: Continue a study whose search space or base config changed (never its corpus).
         """
         self.base_overrides = [*spec.overrides, *extra_overrides]
-        self.base = resolve(compose(self.base_overrides))
+        self._compose = ShapeComposer()  # trials differ in values: Hydra composes each set of groups once
+        self.base = resolve(self._compose(self.base_overrides))
         check_params_exist(spec, self.base, group_names())
         self.spec = spec
         self.output_dir = Path(self.base.paths.output_dir)
@@ -356,13 +357,13 @@ class Sweep:
 
     def _evaluate(self, overrides: list[str]) -> tuple[list[RunResult], DictConfig]:
         """Run the pipeline once, or once per seed (``seeds: K``)."""
-        first_cfg = resolve(compose(overrides))
+        first_cfg = resolve(self._compose(overrides))
         seeds = seed_values(first_cfg, self.spec.seeds)  # the trial's own model (``model`` may be a param)
         if seeds is None:
             return [self.session.run(first_cfg)], first_cfg
         key = seed_key(first_cfg)
-        results = [self.session.run(resolve(compose([*overrides, f"{key}={seed}"]))) for seed in seeds]
-        return results, resolve(compose([*overrides, f"{key}={seeds[0]}"]))
+        results = [self.session.run(resolve(self._compose([*overrides, f"{key}={seed}"]))) for seed in seeds]
+        return results, resolve(self._compose([*overrides, f"{key}={seeds[0]}"]))
 
     def _objective_values(self, metrics: dict[str, float]) -> tuple[tuple[float, ...], str | None]:
         """Objective values; an undefined metric (e.g. coherence of 0 topics) becomes the worst value."""

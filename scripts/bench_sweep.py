@@ -1,23 +1,30 @@
 #!/usr/bin/env python
 """Benchmark: the naive per-trial loop versus TopicSweep's sweep machinery, on the same trials.
 
-For each corpus, draws N trials from the default search space with a fixed seed, under the
-reducer budget a TopicSweep sweep would use (B = N // 10 distinct (random_state, min_dist) pairs;
-the other parameters vary freely), and runs them two ways in this one process:
+For a corpus (``bbc``, ``thucnews`` or any csv/tsv/jsonl/txt/parquet file) and each trial count N,
+draws N trials from the default search space with a fixed seed, under the reducer budget a
+TopicSweep sweep would use (B = N // 10 distinct (random_state, min_dist) pairs; the other
+parameters vary freely), and runs them three ways, side by side in this one run:
 
 (a) naive: what users write today, per trial: BERTopic(UMAP(...), HDBSCAN(...),
     CountVectorizer(stop_words="english"), nr_topics).fit_transform(docs, embeddings), then
     tokenize the corpus with the vectorizer's analyzer, build a gensim Dictionary and run
     CoherenceModel for c_npmi and c_v;
-(b) TopicSweep: `Sweep` (the `topicsweep sweep` machinery, tracking off) with the same trials
-    enqueued: cached kNN graph and reductions, tokens once, coherence by index lookups.
+(b) in process: ``Sweep`` (the ``topicsweep sweep`` machinery, tracking off) with the same trials
+    enqueued: cached kNN graph and reductions, tokens once, coherence by index lookups;
+(c) the whole command: ``topicsweep sweep`` as a user runs it (MLflow tracking on, figures and the
+    report at the end), timed from process start to exit, on a study holding the same trials enqueued.
 
-Both start from the same precomputed embeddings (computed once and cached, not timed). Prints
-per-stage times and the speed-up, and checks that per-trial metrics agree (|diff| <= 1e-9)
-whenever TopicSweep's reductions are bit-identical to plain UMAP's (`--knn umap`, and `auto` below
-4,096 documents); exits 1 if they do not. See README "Performance".
+Every arm starts from the same precomputed embeddings (computed once and cached, not timed) in a
+cache of its own, so no arm finds another's tokens, neighbour graphs or reductions. Prints per-stage
+times and both speed-ups, and checks that per-trial metrics agree (|diff| <= 1e-9) whenever
+TopicSweep's reductions are bit-identical to plain UMAP's (``--knn umap``, and ``auto`` below 4,096
+documents); exits 1 if they do not. See README "Performance".
 
-Usage: python scripts/bench_sweep.py [--corpus bbc|thucnews|all] [--trials 30] [--seed 0]
+Usage::
+
+    python scripts/bench_sweep.py [--corpus bbc|thucnews|PATH] [--text-column text] [--trials 20 100]
+                                  [--seed 0] [--knn auto] [--no-command]
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import os
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +45,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+EMBEDDINGS_CACHE = ROOT / "outputs" / "cache"  # embeddings only are read from here by the timed arms
 CORPORA = {
     "bbc": ["dataset=tsv", f"dataset.path={DATA / 'bbc_news_octis.tsv'}", "dataset.name=bbc", "dataset.text_column=0",
             "dataset.label_column=2"],
@@ -113,22 +124,38 @@ def naive_trial(docs: list[str], embeddings: np.ndarray, trial: dict, stop_words
     return metrics, times
 
 
-def topicsweep_trials(overrides: list[str], trials: list[dict], output_dir: Path) -> tuple[list[dict], list[dict], float]:
-    """The same trials through `Sweep` (enqueued in order), tracking off."""
+SPACE = ("params:\n"
+         "  reducer.random_state: range(0, 10)\n"
+         "  reducer.min_dist: choice(0.0, 0.05, 0.1, 0.25, 0.5)\n"
+         "  clusterer.min_cluster_size: int(tag(log, interval(5, 200)))\n"
+         "  clusterer.min_samples: int(interval(1, 50))\n"
+         "  topics.nr_topics: choice(null, auto, 10, 20, 30, 40, 50)\n"
+         "objectives: {coherence_npmi: maximize, diversity: maximize}\n")
+
+
+def spec_file(folder: Path, n_trials: int) -> Path:
+    """The benchmark's sweep file: the search space :func:`draw_trials` draws from."""
+    path = folder / "bench.yaml"
+    path.write_text(f"study: bench\n{SPACE}n_trials: {n_trials}\nreducer_budget: {max(1, n_trials // 10)}\n",
+                    encoding="utf-8")
+    return path
+
+
+def cache_with_embeddings(folder: Path) -> Path:
+    """A fresh cache directory holding only the precomputed embeddings (hard links, nothing else)."""
+    cache = folder / "cache"
+    shutil.copytree(EMBEDDINGS_CACHE / "embeddings", cache / "embeddings", copy_function=os.link)
+    return cache
+
+
+def topicsweep_trials(overrides: list[str], trials: list[dict], folder: Path) -> tuple[list[dict], list[dict], float]:
+    """(b) The same trials through `Sweep` in this process (enqueued in order), tracking off."""
     from runner.sweep import Sweep
     from runner.sweep_spec import load_spec
 
-    spec_file = output_dir / "bench.yaml"
-    spec_file.write_text("study: bench\nparams:\n"
-                         "  reducer.random_state: range(0, 10)\n"
-                         "  reducer.min_dist: choice(0.0, 0.05, 0.1, 0.25, 0.5)\n"
-                         "  clusterer.min_cluster_size: int(tag(log, interval(5, 200)))\n"
-                         "  clusterer.min_samples: int(interval(1, 50))\n"
-                         "  topics.nr_topics: choice(null, auto, 10, 20, 30, 40, 50)\n"
-                         "objectives: {coherence_npmi: maximize, diversity: maximize}\n"
-                         f"n_trials: {len(trials)}\n", encoding="utf-8")
-    sweep = Sweep(load_spec(str(spec_file)), [*overrides, "tracking=none", f"paths.output_dir={output_dir}",
-                                               f"paths.cache_dir={ROOT / 'outputs' / 'cache'}"])
+    sweep = Sweep(load_spec(str(spec_file(folder, len(trials)))),
+                  [*overrides, "tracking=none", f"paths.output_dir={folder}",
+                   f"paths.cache_dir={cache_with_embeddings(folder)}"])
     for trial in trials:
         sweep.study.enqueue_trial(trial)
     start = time.perf_counter()
@@ -138,39 +165,81 @@ def topicsweep_trials(overrides: list[str], trials: list[dict], output_dir: Path
     return [t.user_attrs["metrics"] for t in done], [t.user_attrs["timings"] for t in done], total
 
 
+def command_trials(overrides: list[str], trials: list[dict], folder: Path) -> tuple[list[dict], float]:
+    """(c) The same trials through the whole `topicsweep sweep` command, timed from process start to exit."""
+    import optuna
+
+    storage = f"sqlite:///{folder / 'optuna.db'}"
+    study = optuna.create_study(study_name="bench", storage=storage, directions=["maximize", "maximize"])
+    for trial in trials:  # the command adopts the study and runs its queued trials first
+        study.enqueue_trial(trial)
+    command = [sys.executable, "-m", "runner", "sweep", str(spec_file(folder, len(trials))), *overrides,
+               f"paths.output_dir={folder}", f"paths.cache_dir={cache_with_embeddings(folder)}"]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    total = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"topicsweep sweep failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    finished = sorted(optuna.load_study(study_name="bench", storage=storage).trials, key=lambda t: t.number)
+    return [t.user_attrs["metrics"] for t in finished], total
+
+
+def corpus_overrides(corpus: str, text_column: str, label_column: str | None) -> tuple[str, list[str]]:
+    """(name, dataset overrides) for a named corpus or a file path."""
+    if corpus in CORPORA:
+        return corpus, CORPORA[corpus]
+    path = Path(corpus).resolve()
+    if not path.is_file():
+        sys.exit(f"error: --corpus {corpus}: no such file (or give one of {', '.join(CORPORA)})")
+    fmt = path.suffix.lstrip(".").lower()
+    overrides = [f"dataset={fmt}", f"dataset.path={path}", f"dataset.name={path.stem}",
+                 f"dataset.text_column={text_column}"]
+    if label_column is not None:
+        overrides.append(f"dataset.label_column={label_column}")
+    return path.stem, overrides
+
+
 def embeddings_for(overrides: list[str]) -> tuple[list[str], np.ndarray, object, str]:
     """Corpus texts and cached embeddings (computed once, not timed), plus the naive vectorizer."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
     from runner.build import instantiate
     from runner.config import compose, resolve
     from runner.pipeline import Session
 
-    cfg = resolve(compose([*overrides, "tracking=none", f"paths.cache_dir={ROOT / 'outputs' / 'cache'}"]))
-    session = Session(Path(cfg.paths.cache_dir))
-    corpus = session._load_corpus(cfg.dataset)
-    embedder = instantiate(cfg.embedding)
-    from runner.cache import cache_key
-
-    key = cache_key("embeddings", corpus.content_hash, embedder.fingerprint())
-    embeddings = np.asarray(session._embeddings(embedder, corpus, key))
+    cfg = resolve(compose([*overrides, "tracking=none", f"paths.cache_dir={EMBEDDINGS_CACHE}"]))
+    session = Session(EMBEDDINGS_CACHE)
+    corpus = session.corpus(cfg)
+    _, _, embeddings = session._embedding(cfg, corpus)
     vectorizer = instantiate(cfg.vectorizer)
     if cfg.vectorizer._target_.endswith("RegexVectorizer"):
-        from sklearn.feature_extraction.text import CountVectorizer
-
         naive_vectorizer = CountVectorizer(stop_words="english")
     else:  # Chinese: users pass a jieba-based tokenizer to CountVectorizer
-        from sklearn.feature_extraction.text import CountVectorizer
-
         naive_vectorizer = CountVectorizer(tokenizer=vectorizer.analyzer(), token_pattern=None, lowercase=False)
-    return corpus.texts, embeddings, naive_vectorizer, cfg.topics.language
+    return corpus.texts, np.asarray(embeddings), naive_vectorizer, cfg.topics.language
 
 
-def bench(name: str, n_trials: int, seed: int, knn: str) -> bool:
-    """Run one corpus; False when the reductions should be identical but metrics disagree."""
-    overrides = [*CORPORA[name], f"knn.backend={knn}"]
+def agreement(naive: list[dict], ours: list[dict]) -> tuple[int, float]:
+    """(trials whose n_topics, c_npmi and c_v agree to 1e-9, largest difference)."""
+    def close(a: float | None, b: float | None) -> bool:
+        if a is None or b is None or math.isnan(a) or math.isnan(b):
+            return (a is None or math.isnan(a)) and (b is None or math.isnan(b))
+        return a == b or abs(a - b) <= 1e-9
+
+    worst = max((abs(a[m] - b[m]) for a, b in zip(naive, ours) for m in METRICS
+                 if a[m] is not None and b[m] is not None and not math.isnan(a[m]) and not math.isnan(b[m])),
+                default=0.0)
+    return sum(all(close(a[m], b[m]) for m in METRICS) for a, b in zip(naive, ours)), worst
+
+
+def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, command: bool) -> bool:
+    """Run one corpus at one trial count; False when the reductions should be identical but metrics disagree."""
+    overrides = [*overrides, f"knn.backend={knn}"]
     docs, embeddings, naive_vectorizer, language = embeddings_for(overrides)
     trials = draw_trials(n_trials, len(docs), seed)
     distinct = len({(t["reducer.random_state"], t["reducer.min_dist"]) for t in trials})
-    print(f"\n## {name}: {len(docs)} documents, {n_trials} trials, {distinct} distinct UMAP configs, knn.backend={knn}")
+    print(f"\n## {name}: {len(docs)} documents, {n_trials} trials, {distinct} distinct UMAP configs, "
+          f"knn.backend={knn}", flush=True)
 
     naive_metrics, naive_times = [], []
     start = time.perf_counter()
@@ -182,23 +251,32 @@ def bench(name: str, n_trials: int, seed: int, knn: str) -> bool:
 
     with tempfile.TemporaryDirectory() as scratch:
         ours_metrics, ours_times, ours_total = topicsweep_trials(overrides, trials, Path(scratch))
+    rows = [("naive loop", naive_total, mean_stages(naive_times)),
+            ("TopicSweep, in process", ours_total, mean_stages(ours_times))]
+    checks = [("in process", *agreement(naive_metrics, ours_metrics))]
+    if command:
+        with tempfile.TemporaryDirectory() as scratch:
+            command_metrics, command_total = command_trials(overrides, trials, Path(scratch))
+        rows.append(("`topicsweep sweep`, whole command", command_total,
+                     "process start to exit: imports, study, MLflow parent and child runs, figures, report"))
+        checks.append(("whole command", *agreement(naive_metrics, command_metrics)))
 
-    worst = max(abs(a[m] - b[m]) for a, b in zip(naive_metrics, ours_metrics) for m in METRICS
-                if a[m] is not None and b[m] is not None and not math.isnan(a[m]))
-    agree = sum(all(a[m] == b[m] or abs(a[m] - b[m]) <= 1e-9 for m in METRICS) for a, b in zip(naive_metrics, ours_metrics))
-    print("| arm | total s | s/trial | per-trial stages (mean s) |")
-    print("|---|---|---|---|")
-    print(f"| naive loop | {naive_total:.1f} | {naive_total / n_trials:.2f} | {mean_stages(naive_times)} |")
-    print(f"| TopicSweep | {ours_total:.1f} | {ours_total / n_trials:.2f} | {mean_stages(ours_times)} |")
-    print(f"speed-up: {naive_total / ours_total:.1f}x end to end; trials whose n_topics/c_npmi/c_v agree to 1e-9: "
-          f"{agree}/{n_trials}; largest metric difference {worst:.2e}")
-    print(f"peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print("| arm | total s | s/trial | speed-up | per-trial stages (mean s) |")
+    print("|---|---|---|---|---|")
+    for arm, total, stages in rows:
+        print(f"| {arm} | {total:.1f} | {total / n_trials:.2f} | {naive_total / total:.1f}× | {stages} |")
+    for arm, agree, worst in checks:
+        print(f"{arm}: trials whose n_topics/c_npmi/c_v agree with the naive loop to 1e-9: {agree}/{n_trials}; "
+              f"largest metric difference {worst:.2e}")
+    print(f"peak RSS of this process so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
+          flush=True)
     from runner.stages.knn import UMAP_SMALL_DATA
 
     identical = knn == "umap" or (knn == "auto" and len(docs) < UMAP_SMALL_DATA)
-    if identical and agree < n_trials:
+    if identical and any(agree < n_trials for _, agree, _ in checks):
         print("FAIL: with UMAP's own neighbour search the metrics must agree to 1e-9")
-    return not identical or agree == n_trials
+        return False
+    return True
 
 
 def mean_stages(rows: list[dict]) -> str:
@@ -206,14 +284,21 @@ def mean_stages(rows: list[dict]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
-    parser.add_argument("--trials", type=int, default=30)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--corpus", default="bbc", help=f"{', '.join(CORPORA)}, all, or a corpus file")
+    parser.add_argument("--text-column", default="text", help="for a corpus file: name or 0-based position")
+    parser.add_argument("--label-column", default=None, help="for a corpus file (optional)")
+    parser.add_argument("--trials", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--knn", default="auto", help="TopicSweep's knn.backend (umap = bit-identical to plain UMAP)")
+    parser.add_argument("--no-command", dest="command", action="store_false",
+                        help="skip the whole-command arm (c)")
     args = parser.parse_args()
-    results = [bench(name, args.trials, args.seed, args.knn) for name in
-               (CORPORA if args.corpus == "all" else [args.corpus])]
+    corpora = [*CORPORA] if args.corpus == "all" else [args.corpus]
+    results = []
+    for corpus in corpora:
+        name, overrides = corpus_overrides(corpus, args.text_column, args.label_column)
+        results.extend(bench(name, overrides, n, args.seed, args.knn, args.command) for n in args.trials)
     return 0 if all(results) else 1
 
 

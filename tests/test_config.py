@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from runner.build import instantiate
-from runner.config import compose, config_dir, flatten, mask_secrets, resolve
+from runner.config import ShapeComposer, compose, config_dir, flatten, mask_secrets, resolve
 from runner.data import Corpus
 from runner.errors import UserError
 
@@ -123,3 +123,33 @@ def test_flatten_gives_dotted_string_params_with_masked_secrets() -> None:
 def test_mask_secrets_leaves_urls_without_passwords_alone() -> None:
     assert mask_secrets("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     assert "pw" not in mask_secrets("error connecting to mysql+pymysql://root:pw@host/db")
+
+
+SHAPED = [
+    [],
+    ["reducer.min_dist=0.1", "clusterer.min_cluster_size=7", "topics.nr_topics=null"],
+    ["dataset=lee", "embedding=hashing", "topics.nr_topics=auto", "reducer.random_state=3"],
+    ["clusterer=kmeans", "clusterer.n_clusters=5"],
+    ["+metrics.window_size.c_npmi=10", "metrics.top_n=10", "metrics.coherence=[c_npmi,c_v]"],
+    ["model=lda", "model.num_topics=7"],
+    ["dataset.name='a b'", "reducer.min_dist=0.25", "reducer.min_dist=0.5"],
+]
+
+
+def test_the_shape_composer_gives_what_compose_gives_and_keeps_its_shapes_clean() -> None:
+    composer = ShapeComposer()
+    for overrides in [*SHAPED, *SHAPED]:   # the second pass reuses every shape: no value leaks between calls
+        assert OmegaConf.to_container(composer(overrides)) == OmegaConf.to_container(compose(overrides)), overrides
+    assert len(composer._shapes) == 5   # defaults (every value-only list), lee+hashing, kmeans, +window, lda
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["reducer.nope=1"], "unknown config key 'reducer.nope'"),
+    (["clusterer.min_cluster_size=abc"], r"clusterer.min_cluster_size=abc: expected an integer \(the default is 10\)"),
+    (["clusterer=nope"], "Could not find 'clusterer/nope'"),
+])
+def test_the_shape_composer_refuses_what_compose_refuses(overrides: list[str], message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        compose(overrides)
+    with pytest.raises(UserError, match=message):
+        ShapeComposer()(overrides)

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from runner.build import instantiate, kwargs_of, require_numbers, target_of
 from runner.cache import Cache, cache_key
 from runner.errors import UserError
+from runner.stages.compiled_cache import cache_compiled_umap
 from runner.stages.embed import pick_device
 from runner.stages.knn import UMAP_SMALL_DATA, exact_knn, pynndescent_knn, resolve_backend, umap_small_data_knn
 
@@ -67,6 +68,8 @@ def reduce_embeddings(reducer_cfg: DictConfig, knn_cfg: DictConfig, embeddings: 
         if is_umap else None
 
     def fit() -> np.ndarray:
+        if is_umap:
+            cache_compiled_umap()  # a new process loads UMAP's compiled code instead of compiling it again
         extra = {}
         if is_umap and not (backend == "umap" and len(embeddings) >= UMAP_SMALL_DATA):
             extra["precomputed_knn"] = knn_graph(embeddings, embedding_key, params.get("n_neighbors", 15),
