@@ -25,6 +25,7 @@ from runner import figures_static as static
 from runner.config import select
 from runner.figures_config import FigureSettings, figure_settings
 from runner.pipeline import RunResult, embedding_key
+from runner.stages.compiled_cache import cache_compiled_umap
 from runner.stages.topics import FittedModel
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ def _barchart(ctx: _Context) -> None:
 
 
 def _intertopic(ctx: _Context) -> None:
+    cache_compiled_umap()  # BERTopic's map runs a small UMAP: load its compiled code rather than compile it
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="n_jobs value .* overridden to 1 by setting random_state")
         figure = ctx.model.visualize_topics()

@@ -24,7 +24,7 @@ documents); exits 1 if they do not. See README "Performance".
 Usage::
 
     python scripts/bench_sweep.py [--corpus bbc|thucnews|PATH] [--text-column text] [--trials 20 100]
-                                  [--seed 0] [--knn auto] [--no-command]
+                                  [--seed 0] [--knn auto] [--no-command] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -165,15 +165,25 @@ def topicsweep_trials(overrides: list[str], trials: list[dict], folder: Path) ->
     return [t.user_attrs["metrics"] for t in done], [t.user_attrs["timings"] for t in done], total
 
 
-def command_trials(overrides: list[str], trials: list[dict], folder: Path) -> tuple[list[dict], float]:
-    """(c) The same trials through the whole `topicsweep sweep` command, timed from process start to exit."""
-    import optuna
+def command_trials(overrides: list[str], trials: list[dict], folder: Path, workers: int) -> tuple[list[dict], float]:
+    """(c) The same trials through the whole `topicsweep sweep` command, timed from process start to exit.
 
-    storage = f"sqlite:///{folder / 'optuna.db'}"
+    With ``workers`` > 1 the command starts that many local workers on a journal-file study.
+    """
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if workers > 1:
+        url = f"journal:///{folder / 'optuna.log'}"
+        storage = JournalStorage(JournalFileBackend(str(folder / "optuna.log")))
+        extra = [f"workers={workers}", f"storage={url}"]
+    else:
+        storage, extra = f"sqlite:///{folder / 'optuna.db'}", []
     study = optuna.create_study(study_name="bench", storage=storage, directions=["maximize", "maximize"])
     for trial in trials:  # the command adopts the study and runs its queued trials first
         study.enqueue_trial(trial)
-    command = [sys.executable, "-m", "runner", "sweep", str(spec_file(folder, len(trials))), *overrides,
+    command = [sys.executable, "-m", "runner", "sweep", str(spec_file(folder, len(trials))), *overrides, *extra,
                f"paths.output_dir={folder}", f"paths.cache_dir={cache_with_embeddings(folder)}"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -181,7 +191,7 @@ def command_trials(overrides: list[str], trials: list[dict], folder: Path) -> tu
     if done.returncode != 0:
         sys.exit(f"topicsweep sweep failed ({done.returncode}):\n{done.stderr[-3000:]}")
     finished = sorted(optuna.load_study(study_name="bench", storage=storage).trials, key=lambda t: t.number)
-    return [t.user_attrs["metrics"] for t in finished], total
+    return [t.user_attrs["metrics"] for t in finished if t.state.name == "COMPLETE"], total
 
 
 def corpus_overrides(corpus: str, text_column: str, label_column: str | None) -> tuple[str, list[str]]:
@@ -232,7 +242,8 @@ def agreement(naive: list[dict], ours: list[dict]) -> tuple[int, float]:
     return sum(all(close(a[m], b[m]) for m in METRICS) for a, b in zip(naive, ours)), worst
 
 
-def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, command: bool) -> bool:
+def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, command: bool,
+          workers: list[int]) -> bool:
     """Run one corpus at one trial count; False when the reductions should be identical but metrics disagree."""
     overrides = [*overrides, f"knn.backend={knn}"]
     docs, embeddings, naive_vectorizer, language = embeddings_for(overrides)
@@ -254,12 +265,13 @@ def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, c
     rows = [("naive loop", naive_total, mean_stages(naive_times)),
             ("TopicSweep, in process", ours_total, mean_stages(ours_times))]
     checks = [("in process", *agreement(naive_metrics, ours_metrics))]
-    if command:
+    for count in (workers if command else []):
         with tempfile.TemporaryDirectory() as scratch:
-            command_metrics, command_total = command_trials(overrides, trials, Path(scratch))
-        rows.append(("`topicsweep sweep`, whole command", command_total,
+            command_metrics, command_total = command_trials(overrides, trials, Path(scratch), count)
+        arm = "`topicsweep sweep`, whole command" + (f", workers={count}" if count > 1 else "")
+        rows.append((arm, command_total,
                      "process start to exit: imports, study, MLflow parent and child runs, figures, report"))
-        checks.append(("whole command", *agreement(naive_metrics, command_metrics)))
+        checks.append((arm, *agreement(naive_metrics, command_metrics)))
 
     print("| arm | total s | s/trial | speed-up | per-trial stages (mean s) |")
     print("|---|---|---|---|---|")
@@ -293,12 +305,15 @@ def main() -> int:
     parser.add_argument("--knn", default="auto", help="TopicSweep's knn.backend (umap = bit-identical to plain UMAP)")
     parser.add_argument("--no-command", dest="command", action="store_false",
                         help="skip the whole-command arm (c)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="whole-command arms to run: 1 = one process; N > 1 = workers=N on a journal file")
     args = parser.parse_args()
     corpora = [*CORPORA] if args.corpus == "all" else [args.corpus]
     results = []
     for corpus in corpora:
         name, overrides = corpus_overrides(corpus, args.text_column, args.label_column)
-        results.extend(bench(name, overrides, n, args.seed, args.knn, args.command) for n in args.trials)
+        results.extend(bench(name, overrides, n, args.seed, args.knn, args.command, args.workers)
+                       for n in args.trials)
     return 0 if all(results) else 1
 
 
