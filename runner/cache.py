@@ -29,6 +29,26 @@ def cache_key(*parts: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def atomic_write(file: Path, write: Callable[[Any], Any]) -> None:
+    """Write ``file`` through ``write(binary handle)`` to a temporary file beside it, then rename it into place.
+
+    Readers (other workers, the report) never see a half-written file; when two processes write the
+    same file at once, both write complete files and the last rename wins.
+    """
+    file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a shared cache must be readable
+        os.replace(temporary, file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 @dataclass
 class Cache:
     """A cache rooted at ``root``; one subdirectory per stage.
@@ -64,9 +84,9 @@ class Cache:
             return np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
         self._count(self.misses, stage)
         value = np.ascontiguousarray(compute())
-        self._atomic_write(file, lambda handle: np.save(handle, value, allow_pickle=False))
+        atomic_write(file, lambda handle: np.save(handle, value, allow_pickle=False))
         if meta is not None:
-            self._atomic_write(self.path(stage, key, ".json"), lambda h: h.write(_json_bytes(meta)))
+            atomic_write(self.path(stage, key, ".json"), lambda h: h.write(_json_bytes(meta)))
         return value
 
     def json(self, stage: str, key: str, compute: Callable[[], Any]) -> Any:
@@ -77,7 +97,7 @@ class Cache:
             return json.loads(file.read_text(encoding="utf-8"))
         self._count(self.misses, stage)
         value = compute()
-        self._atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
+        atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
         return value
 
     def directory(self, stage: str, key: str, build: Callable[[Path], None]) -> Path:
@@ -104,20 +124,6 @@ class Cache:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
         return target
-
-    def _atomic_write(self, file: Path, write: Callable[[Any], Any]) -> None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a shared cache must be readable
-            os.replace(temporary, file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
     @staticmethod
     def _count(counter: dict[str, int], stage: str) -> None:

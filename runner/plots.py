@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner.cache import atomic_write
 from runner.fonts import use_cjk_font
 
 
@@ -33,5 +34,6 @@ def topic_overview(rows: Sequence[Mapping[str, Any]], path: Path, max_topics: in
         axes.set_xlabel("documents")
         axes.set_title(f"{len(topics)} largest topics (outliers excluded)")
         figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        # atomically: workers leaving at the same time draw the figures of a dead worker's trials
+        atomic_write(path, lambda handle: figure.savefig(handle, dpi=120, format="png"))
     return path

@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import subprocess
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -58,6 +59,15 @@ def git_sha(directory: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+_DATASET_ATTEMPTS = 3  # log_inputs races other workers inserting the same dataset row
+
+
+def _is_duplicate_key(error: Exception) -> bool:
+    """Whether a store error is a unique-key violation (PostgreSQL, MySQL, SQLite wording), seen through MLflow."""
+    text = str(error).lower()
+    return "unique constraint" in text or "duplicate key" in text or "duplicate entry" in text
 
 
 class MlflowTracker:
@@ -189,8 +199,21 @@ class MlflowTracker:
             self.client.log_batch(run_id, tags=chunk)
 
     def log_corpus(self, run_id: str, corpus: Corpus) -> None:
-        """Record the corpus as the run's dataset input (the MLflow UI's Dataset column)."""
-        self.client.log_inputs(run_id, datasets=[corpus_input(corpus)])
+        """Record the corpus as the run's dataset input (the MLflow UI's Dataset column).
+
+        MLflow stores a dataset once per experiment by looking it up and then inserting it; workers
+        that log the same corpus at the same moment race on that insert, and the losers find the
+        dataset in place when they try again.
+        """
+        datasets = [corpus_input(corpus)]
+        for attempt in range(1, _DATASET_ATTEMPTS + 1):
+            try:
+                self.client.log_inputs(run_id, datasets=datasets)
+                return
+            except Exception as error:
+                if attempt == _DATASET_ATTEMPTS or not _is_duplicate_key(error):
+                    raise
+                time.sleep(0.2 * attempt)
 
     def log_artifacts(self, run_id: str, directory: Path, artifact_path: str | None = None) -> None:
         self.client.log_artifacts(run_id, str(directory), artifact_path)
@@ -236,6 +259,4 @@ def _is_number(value: Any) -> bool:
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
-from runner.cache import Cache, cache_key
+from runner.cache import Cache, atomic_write, cache_key
 
 
 def test_key_is_stable_and_order_insensitive_for_dicts() -> None:
@@ -92,3 +94,18 @@ def test_two_workers_building_the_same_directory_entry(tmp_path: Path) -> None:
     folder = cache.directory("entries", "k", build)
     assert (folder / "part.txt").read_text() == "ok"
     assert [p.name for p in (tmp_path / "entries").iterdir()] == ["k"]
+
+
+def test_atomic_write_leaves_the_old_file_or_the_new_one_never_a_part(tmp_path: Path) -> None:
+    target = tmp_path / "figure.png"
+    atomic_write(target, lambda handle: handle.write(b"old"))
+
+    def fails_half_way(handle: Any) -> None:
+        handle.write(b"ne")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, fails_half_way)
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+    atomic_write(target, lambda handle: handle.write(b"new"))
+    assert target.read_bytes() == b"new" and oct(target.stat().st_mode & 0o777) == "0o644"

@@ -124,11 +124,12 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
     # Opened before the workers start: Optuna writes its schema version rows on opening, which must not
     # race the workers creating the same rows.
     storage = optuna.storages.RDBStorage(pg_url)
-    workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(3)]
+    logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
+    workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+               for log in logs]
     victim = f"{socket.gethostname()}:{workers[0].pid}"
     deadline, killed = time.time() + 300, False
-    while time.time() < deadline and not killed:
+    while time.time() < deadline and not killed and workers[0].poll() is None:
         time.sleep(0.2)
         try:
             running = optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,))
@@ -137,17 +138,19 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
         if any(t.user_attrs.get("worker") == victim for t in running):
             workers[0].send_signal(signal.SIGKILL)
             killed = True
-    assert killed, "the first worker never ran a trial"
-    for worker in workers[1:]:
-        assert worker.wait(timeout=600) == 0
+    assert killed, f"the first worker never ran a trial:\n{logs[0].read_text()[-3000:]}"
+    for worker, log in zip(workers[1:], logs[1:]):
+        assert worker.wait(timeout=600) == 0, log.read_text()[-3000:]
     trials = optuna.load_study(study_name=study, storage=storage).trials
     storage.engine.dispose()
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 24
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     assert [t for t in trials if t.state == TrialState.FAIL and t.user_attrs.get("worker") == victim]
-    _, children = children_of_parent(mlflow_server, study)
+    parents, children = children_of_parent(mlflow_server, study)
     finished = [c.data.tags["topicsweep.trial"] for c in children if c.data.tags.get("state") == "COMPLETE"]
     assert len(finished) == len(set(finished)) == 24
+    assert len(parents) == 1   # exactly one parent run for the study, whichever worker died
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
 
 
 def test_passwords_in_the_storage_url_never_appear(cli: CliRunner, pg_url: str, mlflow_server: str,
