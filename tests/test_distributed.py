@@ -127,20 +127,27 @@ def test_a_killed_worker_loses_nothing(pg_url: str, mlflow_server: str, tmp_path
     logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
     workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
                for log in logs]
-    victim = f"{socket.gethostname()}:{workers[0].pid}"
-    deadline, killed = time.time() + 300, False
-    while time.time() < deadline and not killed and workers[0].poll() is None:
-        time.sleep(0.2)
-        try:
-            running = optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,))
-        except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
-            continue  # the study (or its tables) are being created
-        if any(t.user_attrs.get("worker") == victim for t in running):
-            workers[0].send_signal(signal.SIGKILL)
-            killed = True
-    assert killed, f"the first worker never ran a trial:\n{logs[0].read_text()[-3000:]}"
-    for worker, log in zip(workers[1:], logs[1:]):
-        assert worker.wait(timeout=600) == 0, log.read_text()[-3000:]
+    try:
+        victim = f"{socket.gethostname()}:{workers[0].pid}"
+        deadline, killed = time.time() + 300, False
+        while time.time() < deadline and not killed and workers[0].poll() is None:
+            time.sleep(0.2)
+            try:
+                running = optuna.load_study(study_name=study, storage=storage).get_trials(
+                    states=(TrialState.RUNNING,))
+            except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+                continue  # the study (or its tables) are being created
+            if any(t.user_attrs.get("worker") == victim for t in running):
+                workers[0].send_signal(signal.SIGKILL)
+                killed = True
+        assert killed, f"the first worker never ran a trial:\n{logs[0].read_text()[-3000:]}"
+        for worker, log in zip(workers[1:], logs[1:]):
+            assert worker.wait(timeout=600) == 0, log.read_text()[-3000:]
+    finally:  # a failed assertion must not leave workers running (on a server the fixture is about to stop)
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     trials = optuna.load_study(study_name=study, storage=storage).trials
     storage.engine.dispose()
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 24
