@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from runner.config import mask_secrets
 from runner.errors import UserError
-
-
-CREATION_ATTEMPTS = 3  # opening a new database races other workers creating Optuna's tables
+from runner.races import retry_lost_race
 
 
 def default_storage_url(output_dir: Path) -> str:
@@ -43,18 +40,8 @@ def open_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
         return JournalStorage(JournalFileBackend(str(path)))
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    from sqlalchemy.exc import IntegrityError
-
-    for _ in range(CREATION_ATTEMPTS - 1):
-        try:
-            return _rdb_storage(url, heartbeat_interval, grace_period, max_retry)
-        except UserError as error:
-            # Workers started at the same moment on a new database all write Optuna's schema version
-            # rows; the losers of that race find the rows written when they try again.
-            if not isinstance(error.__cause__, IntegrityError):
-                raise
-            time.sleep(0.5)
-    return _rdb_storage(url, heartbeat_interval, grace_period, max_retry)
+    # workers started together on a new database race to write Optuna's schema-version rows
+    return retry_lost_race(lambda: _rdb_storage(url, heartbeat_interval, grace_period, max_retry))
 
 
 def _rdb_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry: int) -> Any:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from runner.config import mask_secrets
 from runner.errors import UserError
 from runner.names import tracked_name
+from runner.races import retry_lost_race
 
 if TYPE_CHECKING:
     from runner.data import Corpus
@@ -59,15 +60,6 @@ def git_sha(directory: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
-
-
-_DATASET_ATTEMPTS = 3  # log_inputs races other workers inserting the same dataset row
-
-
-def _is_duplicate_key(error: Exception) -> bool:
-    """Whether a store error is a unique-key violation (PostgreSQL, MySQL, SQLite wording), seen through MLflow."""
-    text = str(error).lower()
-    return "unique constraint" in text or "duplicate key" in text or "duplicate entry" in text
 
 
 class MlflowTracker:
@@ -206,14 +198,7 @@ class MlflowTracker:
         dataset in place when they try again.
         """
         datasets = [corpus_input(corpus)]
-        for attempt in range(1, _DATASET_ATTEMPTS + 1):
-            try:
-                self.client.log_inputs(run_id, datasets=datasets)
-                return
-            except Exception as error:
-                if attempt == _DATASET_ATTEMPTS or not _is_duplicate_key(error):
-                    raise
-                time.sleep(0.2 * attempt)
+        retry_lost_race(lambda: self.client.log_inputs(run_id, datasets=datasets))
 
     def log_artifacts(self, run_id: str, directory: Path, artifact_path: str | None = None) -> None:
         self.client.log_artifacts(run_id, str(directory), artifact_path)

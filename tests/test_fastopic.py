@@ -11,7 +11,7 @@ import pytest
 from runner.config import compose, resolve
 from runner.errors import UserError
 from runner.models.fastopic import CachedBagOfWords, FastopicTopicModel
-from runner.models.etm import build_vocabulary
+from runner.models.vocabulary import build_vocabulary
 from runner.pipeline import Session
 from tests.conftest import BBC, shared_corpus
 

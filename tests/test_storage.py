@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from runner.errors import UserError
-from runner.storage import CREATION_ATTEMPTS, open_storage
+from runner.races import ATTEMPTS as CREATION_ATTEMPTS
+from runner.storage import open_storage
 
 
 class FlakyStorage:

@@ -11,7 +11,6 @@ Defaults follow the reference implementation (github.com/adji-dieng/ETM, ``main.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from runner.errors import UserError
 from runner.models.base import ModelInputs, result_from_scores
 from runner.models.lda import check_num_topics
+from runner.models.vocabulary import build_vocabulary, check_vocabulary
 from runner.models.word_vectors import (
     MISSING_WORD_SCALE,
     Word2VecSettings,
@@ -31,45 +31,6 @@ from runner.stages.topics import TopicModelResult
 ACTIVATIONS = ("relu", "softplus", "tanh", "elu", "leakyrelu", "selu")
 WORD2VEC = "word2vec"
 TRAINED = "trained"
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The model's words and the corpus as a (documents × words) count matrix (scipy CSR)."""
-
-    words: list[str]
-    counts: Any
-
-
-def build_vocabulary(tokens: list[list[str]], min_df: int, max_df: float, keep_n: int | None = None) -> Vocabulary:
-    """A gensim Dictionary of the tokens, filtered by document frequency, and the bag-of-words matrix.
-
-    Args:
-        tokens: Tokens per document.
-        min_df: Keep words in at least this many documents.
-        max_df: Keep words in at most this share of the documents.
-        keep_n: Then keep at most this many words, those in the most documents (None: all).
-    """
-    from gensim.corpora import Dictionary
-    from scipy.sparse import csr_matrix
-
-    dictionary = Dictionary(tokens)
-    if min_df > 1 or max_df < 1.0 or (keep_n is not None and len(dictionary) > keep_n):
-        dictionary.filter_extremes(no_below=min_df, no_above=max_df, keep_n=keep_n)
-    if len(dictionary) == 0:
-        raise UserError(f"model: no word is left in the vocabulary (model.min_df={min_df}, "
-                        f"model.max_df={max_df}; lower min_df or raise max_df, or check vectorizer.stop_words)")
-    rows: list[int] = []
-    columns: list[int] = []
-    values: list[int] = []
-    for row, doc in enumerate(tokens):
-        for column, count in dictionary.doc2bow(doc):
-            rows.append(row)
-            columns.append(column)
-            values.append(count)
-    counts = csr_matrix((np.asarray(values, dtype=np.float32), (rows, columns)),
-                        shape=(len(tokens), len(dictionary)))
-    return Vocabulary([dictionary[i] for i in range(len(dictionary))], counts)
 
 
 class EtmTopicModel:
@@ -106,13 +67,12 @@ class EtmTopicModel:
                  max_df: float = 1.0, device: str = "auto", random_state: int = 42, name: str = "etm") -> None:
         self.num_topics = check_num_topics(num_topics)
         for key, value in (("epochs", epochs), ("hidden_size", hidden_size), ("embedding_size", embedding_size),
-                           ("batch_size", batch_size), ("min_df", min_df)):
+                           ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UserError(f"model.{key} must be an integer of at least 1, not {value!r}")
         if activation not in ACTIVATIONS:
             raise UserError(f"model.activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
-        if not 0.0 < float(max_df) <= 1.0:
-            raise UserError(f"model.max_df must be a share of the documents in (0, 1], not {max_df!r}")
+        check_vocabulary(min_df, max_df)
         if not 0.0 <= float(dropout) < 1.0:
             raise UserError(f"model.dropout must be in [0, 1), not {dropout!r}")
         if float(lr) <= 0:

@@ -22,8 +22,8 @@ import numpy as np
 from runner.errors import UserError
 from runner.models.autoencoder import seeded_torch
 from runner.models.base import ModelInputs, result_from_scores
-from runner.models.etm import Vocabulary, build_vocabulary
 from runner.models.lda import check_num_topics
+from runner.models.vocabulary import Vocabulary, build_vocabulary, check_vocabulary
 from runner.stages.embed import pick_device
 from runner.stages.topics import TopicModelResult
 
@@ -89,13 +89,10 @@ class FastopicTopicModel:
         self.num_topics = check_num_topics(num_topics)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise UserError(f"model.epochs must be an integer of at least 1, not {epochs!r}")
-        if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
-            raise UserError(f"model.min_df must be an integer of at least 1, not {min_df!r}")
         if vocab_size is not None and (isinstance(vocab_size, bool) or not isinstance(vocab_size, int)
                                        or vocab_size < 2):
             raise UserError(f"model.vocab_size must be null or an integer of at least 2, not {vocab_size!r}")
-        if not 0.0 < float(max_df) <= 1.0:
-            raise UserError(f"model.max_df must be a share of the documents in (0, 1], not {max_df!r}")
+        check_vocabulary(min_df, max_df)
         for key, value in (("learning_rate", learning_rate), ("DT_alpha", DT_alpha), ("TW_alpha", TW_alpha),
                            ("theta_temp", theta_temp)):
             if not float(value) > 0:

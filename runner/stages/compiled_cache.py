@@ -13,21 +13,15 @@ the same as a fresh compilation's, so results do not change (tests compare them)
 
 from __future__ import annotations
 
+import functools
 import sys
 
 PACKAGES = ("umap", "pynndescent")
-_done = False
 
 
-def cache_compiled_umap() -> int:
-    """Turn on numba's disk cache for every jitted function of umap-learn and pynndescent (once per process).
-
-    Returns:
-        How many functions it was turned on for (0 on later calls).
-    """
-    global _done
-    if _done:
-        return 0
+@functools.cache
+def cache_compiled_umap() -> None:
+    """Turn on numba's disk cache for every jitted function of umap-learn and pynndescent (once per process)."""
     import pynndescent  # noqa: F401  (imports its jitted modules)
     import umap  # noqa: F401
     from numba.core.registry import CPUDispatcher
@@ -35,12 +29,8 @@ def cache_compiled_umap() -> int:
     dispatchers = {id(value): value for name, module in list(sys.modules.items())
                    if module is not None and name.split(".")[0] in PACKAGES
                    for value in list(vars(module).values()) if isinstance(value, CPUDispatcher)}
-    count = 0
     for dispatcher in dispatchers.values():
         try:
             dispatcher.enable_caching()
         except RuntimeError:  # no writable cache location for its file: it compiles as before
             continue
-        count += 1
-    _done = True
-    return count
