@@ -79,3 +79,14 @@ def test_seeded_umap_on_a_precomputed_graph_is_reproducible(points: np.ndarray, 
     first = reduce_embeddings(cfg.reducer, cfg.knn, points, "points", Cache(tmp_path / "a"))
     second = reduce_embeddings(cfg.reducer, cfg.knn, points, "points", Cache(tmp_path / "b"))
     np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "manhattan", "correlation"])
+def test_all_pair_distances_equal_scikit_learn_with_umaps_metric(points: np.ndarray, metric: str) -> None:
+    from sklearn.metrics import pairwise_distances
+    from umap.distances import named_distances
+
+    from runner.stages.knn import all_pair_distances
+
+    expected = pairwise_distances(points[:200], metric=named_distances[metric])  # what UMAP itself does
+    np.testing.assert_array_equal(all_pair_distances(points[:200], metric), expected)
