@@ -181,13 +181,12 @@ def split_sweep_arguments(arguments: Sequence[str]) -> tuple[str, dict[str, obje
 
 def _sweep(args: argparse.Namespace) -> int:
     from runner.sweep_spec import load_spec
+    from runner.workers import START_SIGNAL, wait_for_start
 
+    if os.environ.get(START_SIGNAL) and not wait_for_start():
+        return 0  # started by a launcher whose preparation failed; it reports why
     name, changes, overrides = split_sweep_arguments(args.arguments)
     spec = load_spec(name, changes)
-    if spec.workers > 1:
-        from runner.workers import run_workers
-
-        return run_workers(args.arguments, spec, overrides, extend=args.extend)
     from rich.markup import escape
 
     from runner.display import err_console, out_console, rows_table, trial_line
@@ -195,20 +194,44 @@ def _sweep(args: argparse.Namespace) -> int:
     from runner.sweep_report import table_columns, table_rows
     from runner.trial_constraints import infeasible_warning
 
-    sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)),
-                  extend=args.extend)
+    others = None
+    if spec.workers > 1 and not args.prepare:
+        from runner.workers import OtherWorkers, check_shared_storage
+
+        check_shared_storage(spec, overrides)
+        err_console.print(f"starting {spec.workers - 1} more worker{'s' if spec.workers > 2 else ''}; they begin once "
+                          f"the study, the MLflow parent run and the shared inputs are ready")
+        others = OtherWorkers(args.arguments, spec.workers, extend=args.extend)
+        os.environ["TOPICSWEEP_WORKER"] = "1"
+    try:
+        sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)),
+                      extend=args.extend)
+        if others is not None:
+            sweep.prepare()
+    except BaseException:
+        if others is not None:
+            others.cancel()
+        raise
     spec = sweep.spec  # with ${frac:...} resolved for the corpus
     if args.prepare:
         sweep.prepare()
         err_console.print(f"prepared study '{spec.study}' in {_masked(sweep.storage_url)}: start the workers now")
         return 0
+    if others is not None:
+        others.start()
     err_console.print(f"[bold]topicsweep sweep[/bold] {spec.name}: study '{spec.study}' in "
                       f"{_masked(sweep.storage_url)}, target {spec.n_trials} complete trials")
     try:
         outcome = sweep.run()
     except KeyboardInterrupt:
+        if others is not None:
+            others.interrupt()
         err_console.print("interrupted: finished trials are kept; run the same command again to resume")
         return 130
+    except BaseException:
+        if others is not None:
+            others.wait()  # they carry on with the sweep; this worker's error is reported once they are done
+        raise
     columns = table_columns(outcome.pareto, list(spec.objectives))
     out_console.print(rows_table(table_rows(outcome.pareto), columns, title="Pareto front (feasible trials)"))
     if outcome.chosen is not None:
@@ -221,7 +244,7 @@ def _sweep(args: argparse.Namespace) -> int:
     warning = infeasible_warning(outcome.rows, spec.constraints)
     if warning:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
-    return 0
+    return others.wait() if others is not None else 0
 
 
 def _best(args: argparse.Namespace) -> int:

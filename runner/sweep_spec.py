@@ -14,6 +14,7 @@ until :meth:`SweepSpec.for_corpus` resolves it with the sweep's number of docume
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -90,7 +91,7 @@ class SweepSpec:
         seeds: Evaluate each configuration over this many reducer seeds and optimise the mean.
         heartbeat_interval, grace_period: Seconds; a trial whose worker stopped beating for
             grace_period is failed and retried (up to max_retry times).
-        workers: Worker processes started on this machine.
+        workers: Worker processes on this machine (this one included); ``auto`` in the file = one per core.
         reducer_budget: Most distinct reducer configurations fitted (None = no limit).
         max_failures_in_a_row: This worker stops after so many consecutive FAIL trials (a broken
             sweep file or base override would otherwise fail forever).
@@ -279,9 +280,7 @@ def _build(path: Path, data: dict[str, Any]) -> SweepSpec:
     budget = data.get("reducer_budget")
     if budget is not None and not (isinstance(budget, int) and budget >= 1 or isinstance(budget, float) and 0 < budget < 1):
         raise UserError(f"reducer_budget must be a count >= 1 or a fraction of n_trials in (0, 1), not {budget} ({path})")
-    workers = int(data.get("workers") or 1)
-    if workers < 1:
-        raise UserError(f"workers must be at least 1, not {workers}")
+    workers = _workers(data.get("workers"), path)
     return SweepSpec(
         name=path.stem,
         study=str(data.get("study") or path.stem),
@@ -434,3 +433,14 @@ def spec_select(spec: Mapping[str, Any]) -> SelectRule:
     """The stored select rule."""
     select = spec["select"]
     return SelectRule(select["rule"], dict(select.get("weights") or {}), tuple(select.get("order") or ()))
+
+
+def _workers(value: Any, path: Path) -> int:
+    """``workers``: a count, or ``auto`` for one worker per core this process may use."""
+    if value in (None, ""):
+        return 1
+    if value == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserError(f"workers must be a count of at least 1 or auto, not {value!r} ({path})")
+    return value

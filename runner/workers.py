@@ -1,9 +1,12 @@
-"""``workers=N``: N worker processes on this machine, each running the same sweep on one shared storage.
+"""``workers=N``: this process and N-1 more on this machine, each running the same sweep on one shared storage.
 
-Each worker is an ordinary ``topicsweep sweep ... workers=1`` process; the launcher only computes
-the shared inputs once (embeddings and tokens, so N workers do not embed the corpus N times),
-starts the workers, forwards Ctrl-C, and waits. Coordination is the storage's job (Optuna RDB on
-PostgreSQL/MySQL with heartbeats, or a journal file on one machine); SQLite is refused.
+The other workers are ordinary ``topicsweep sweep ... workers=1`` processes, started first thing so
+that their imports (BERTopic, MLflow, Optuna: most of a worker's start-up) overlap with this
+process preparing what they share: the study, the MLflow parent run, the embeddings and tokens (so
+N workers do not embed the corpus N times). Until then they wait on their standard input; once
+it is ready they start, and this process runs trials as worker 1. Coordination is the storage's
+job (Optuna RDB on PostgreSQL/MySQL with heartbeats, or a journal file on one machine); SQLite is
+refused.
 """
 
 from __future__ import annotations
@@ -12,45 +15,79 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.config import compose, mask_secrets, resolve
+from runner.config import mask_secrets
 from runner.errors import UserError
-from runner.storage import default_storage_url, shares_across_processes
+from runner.storage import shares_across_processes
 from runner.sweep_spec import SweepSpec
 
+START_SIGNAL = "TOPICSWEEP_START_ON_STDIN"  # set for the workers this module starts
+_GO = "go\n"
 
-def run_workers(arguments: Sequence[str], spec: SweepSpec, base_overrides: Sequence[str], extend: bool = False) -> int:
-    """Start ``spec.workers`` local workers for the sweep given by ``arguments``; return the worst exit code.
 
-    ``extend`` (``--extend``) lets the study continue with a changed definition; the workers get it too.
-    """
-    from runner.sweep import Sweep
+def check_shared_storage(spec: SweepSpec, base_overrides: Sequence[str]) -> None:
+    """Refuse ``workers`` > 1 on a storage that several processes cannot write at once (SQLite)."""
+    if spec.storage and shares_across_processes(spec.storage):
+        return
+    from runner.config import compose, resolve
+    from runner.storage import default_storage_url
 
-    base = resolve(compose([*spec.overrides, *base_overrides]))
-    url = spec.storage or default_storage_url(Path(base.paths.output_dir))
-    if not shares_across_processes(url):
-        raise UserError(
-            f"workers={spec.workers} needs a storage that several processes can write at once, not SQLite "
-            f"({mask_secrets(url)}); use storage=postgresql://USER:PASSWORD@HOST/DB (heartbeats, many machines) or "
-            f"storage=journal:///{Path(base.paths.output_dir).resolve() / 'optuna.log'} (one machine, no server)")
-    print(f"preparing the study, the MLflow parent run and the shared inputs once for {spec.workers} workers",
-          file=sys.stderr)
-    Sweep(spec, list(base_overrides), extend=extend).prepare()
-    command = [sys.executable, "-m", "runner", "sweep", *(["--extend"] if extend else []),
-               *[a for a in arguments if not a.startswith("workers=")], "workers=1"]
-    processes = [subprocess.Popen(command, env={**os.environ, "TOPICSWEEP_WORKER": str(i + 1)})
-                 for i in range(spec.workers)]
-    try:
-        while any(p.poll() is None for p in processes):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        for process in processes:
+    output_dir = Path(resolve(compose([*spec.overrides, *base_overrides])).paths.output_dir)
+    url = spec.storage or default_storage_url(output_dir)
+    raise UserError(
+        f"workers={spec.workers} needs a storage that several processes can write at once, not SQLite "
+        f"({mask_secrets(url)}); use storage=postgresql://USER:PASSWORD@HOST/DB (heartbeats, many machines) or "
+        f"storage=journal:///{output_dir.resolve() / 'optuna.log'} (one machine, no server)")
+
+
+class OtherWorkers:
+    """The N-1 worker processes started beside this one; they wait until :meth:`start` is called."""
+
+    def __init__(self, arguments: Sequence[str], count: int, extend: bool = False) -> None:
+        command = [sys.executable, "-m", "runner", "sweep", *(["--extend"] if extend else []),
+                   *[a for a in arguments if not a.startswith("workers=")], "workers=1"]
+        self.processes = [subprocess.Popen(command, stdin=subprocess.PIPE, text=True,
+                                           env={**os.environ, "TOPICSWEEP_WORKER": str(number), START_SIGNAL: "1"})
+                          for number in range(2, count + 1)]
+
+    def start(self) -> None:
+        """Let the waiting workers begin their sweep (the shared inputs are ready)."""
+        self._release(_GO)
+
+    def cancel(self) -> None:
+        """Send the waiting workers home without running anything (preparing failed)."""
+        self._release("")
+        self.wait()
+
+    def interrupt(self) -> None:
+        """Forward Ctrl-C to the workers still running and wait for them to stop."""
+        for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in processes:
-            process.wait()
-        return 130
-    return max(abs(p.returncode) for p in processes)
+        self.wait()
+
+    def wait(self) -> int:
+        """Wait for every worker; the worst exit code (a signal counts as its number)."""
+        return max((abs(process.wait()) for process in self.processes), default=0)
+
+    def _release(self, message: str) -> None:
+        for process in self.processes:
+            try:
+                process.stdin.write(message)
+                process.stdin.close()
+            except (BrokenPipeError, OSError):  # that worker already stopped; wait() reports its exit code
+                continue
+
+
+def wait_for_start() -> bool:
+    """In a worker started by :class:`OtherWorkers`: load the heavy libraries, then wait for the go-ahead.
+
+    Returns False when the launcher gave up (its preparation failed) and the worker should leave.
+    """
+    import bertopic  # noqa: F401  (what most of a worker's start-up is spent importing)
+    import mlflow.tracking  # noqa: F401
+    import optuna  # noqa: F401
+
+    return sys.stdin.readline() == _GO

@@ -182,15 +182,32 @@ def test_sqlite_is_refused_for_several_workers(cli: CliRunner, tmp_path: Path) -
     assert "not SQLite" in done.stderr and "postgresql://" in done.stderr and "journal:///" in done.stderr
 
 
-def test_journal_file_storage_runs_several_local_workers(cli: CliRunner, tmp_path: Path, output_dir: Path) -> None:
+def test_journal_file_storage_runs_several_local_workers(output_dir: Path, session_cache: Path, tmp_path: Path) -> None:
     journal = tmp_path / "optuna.log"
-    done = cli("sweep", sweep_file(tmp_path, "j", 8), f"storage=journal:///{journal}", "workers=2")
-    assert done.returncode == 0, done.stderr[-3000:]
+    command = [sys.executable, "-m", "runner", "sweep", sweep_file(tmp_path, "j", 8), f"storage=journal:///{journal}",
+               "workers=2", f"paths.output_dir={output_dir}", f"paths.cache_dir={session_cache}"]
+    launcher = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    stdout, stderr = launcher.communicate(timeout=600)
+    assert launcher.returncode == 0, stderr[-3000:]
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
     trials = optuna.load_study(study_name="j", storage=storage).trials
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 8
+    # the launcher is worker 1 (it prepared the study, then ran trials); one more process joined it
+    workers = {t.user_attrs["worker"] for t in trials}
+    assert f"{socket.gethostname()}:{launcher.pid}" in workers and len(workers) == 2
+    assert "[worker 1] trial" in stderr and "[worker 2] trial" in stderr
     client = MlflowClient(tracking_uri=f"sqlite:///{output_dir / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("j").experiment_id
     parents = client.search_runs([experiment], "tags.`topicsweep.role` = 'parent'")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert len(client.search_runs([experiment], "tags.`state` = 'COMPLETE'")) == 8
+
+
+def test_workers_waiting_for_a_launcher_whose_preparation_fails_leave_quietly(cli: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.tsv"
+    done = cli("sweep", sweep_file(tmp_path, "f", 4), f"storage=journal:///{tmp_path / 'optuna.log'}", "workers=3",
+               "dataset=tsv", f"dataset.path={missing}")
+    assert done.returncode == 2
+    assert done.stderr.count("error:") == 1 and str(missing) in done.stderr  # said once, by the launcher
+    assert "Traceback" not in done.stderr

@@ -59,6 +59,14 @@ def test_a_valid_file_loads_with_defaults_and_cli_changes(tmp_path: Path) -> Non
     assert spec.select == SelectRule("lexicographic", order=("coherence_npmi",))
 
 
+def test_workers_auto_is_one_per_usable_core(tmp_path: Path) -> None:
+    import os
+
+    assert load_spec(write(tmp_path, VALID), {"workers": "auto"}).workers == len(os.sched_getaffinity(0))
+    assert load_spec(write(tmp_path, VALID)).workers == 1
+    assert load_spec(write(tmp_path, VALID), {"workers": 3}).workers == 3
+
+
 def test_shipped_sweep_files_are_valid() -> None:
     for path in sweeps_dir().glob("*.yaml"):
         assert load_spec(str(path)).n_trials >= 1
@@ -75,6 +83,8 @@ def test_shipped_sweep_files_are_valid() -> None:
     (VALID + "colour: blue\n", "unknown key 'colour'"),
     (VALID + "select: {rule: weighted}\n", "needs weights"),
     (VALID.replace("n_trials: 3", "n_trials: 0"), "n_trials must be at least 1"),
+    (VALID + "workers: 0\n", "workers must be a count of at least 1 or auto, not 0"),
+    (VALID + "workers: many\n", "workers must be a count of at least 1 or auto, not 'many'"),
     (VALID.replace("reducer.min_dist", "reducer.random_state") + "seeds: 3\n", "remove reducer.random_state"),
 ])
 def test_bad_sweep_files_are_user_errors(tmp_path: Path, text: str, message: str) -> None:
