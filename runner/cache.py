@@ -4,18 +4,22 @@ An entry's key is the sha256 of everything that determines its content (inputs, 
 library versions), so a stale entry is never served and the whole directory is safe to delete.
 Arrays are stored as ``.npy`` (memory-mapped on read), everything else as JSON: no pickle. Writes
 go to a temporary file in the same directory followed by an atomic rename, so concurrent workers
-on a shared directory never read a half-written entry; when two compute the same entry at once,
-both write complete files and the last rename wins.
+on a shared directory never read a half-written entry. Workers that need the same missing array or
+JSON entry at once compute it once: the first holds a lock file (``.locks/``) while it computes, the
+others wait and then read its result. Where the filesystem has no locks, each computes it and the
+last rename wins (both files are complete).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,26 +83,43 @@ class Cache:
             mmap: Memory-map the array on a hit instead of reading it into memory.
         """
         file = self.path(stage, key, ".npy")
-        if file.is_file():
-            self._count(self.hits, stage)
-            return np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
-        self._count(self.misses, stage)
-        value = np.ascontiguousarray(compute())
-        atomic_write(file, lambda handle: np.save(handle, value, allow_pickle=False))
-        if meta is not None:
-            atomic_write(self.path(stage, key, ".json"), lambda h: h.write(_json_bytes(meta)))
-        return value
+        with self._computing_once(stage, key, file) as found:
+            if found:
+                return np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+            value = np.ascontiguousarray(compute())
+            atomic_write(file, lambda handle: np.save(handle, value, allow_pickle=False))
+            if meta is not None:
+                atomic_write(self.path(stage, key, ".json"), lambda h: h.write(_json_bytes(meta)))
+            return value
 
     def json(self, stage: str, key: str, compute: Callable[[], Any]) -> Any:
         """The cached JSON value for ``key``, computing and storing it on a miss."""
         file = self.path(stage, key, ".json")
+        with self._computing_once(stage, key, file) as found:
+            if found:
+                return json.loads(file.read_text(encoding="utf-8"))
+            value = compute()
+            atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
+            return value
+
+    @contextlib.contextmanager
+    def _computing_once(self, stage: str, key: str, file: Path) -> Iterator[bool]:
+        """Yield whether ``file`` exists; when it does not, hold the entry's lock while the caller computes it.
+
+        A worker that waited for another one's lock finds the file written and counts a hit.
+        """
         if file.is_file():
             self._count(self.hits, stage)
-            return json.loads(file.read_text(encoding="utf-8"))
-        self._count(self.misses, stage)
-        value = compute()
-        atomic_write(file, lambda handle: handle.write(_json_bytes(value)))
-        return value
+            yield True
+            return
+        locks = self.root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{stage}-{key}.lock", "a+b") as lock:
+            with contextlib.suppress(OSError):  # no locks on this filesystem: compute anyway (writes are atomic)
+                fcntl.lockf(lock, fcntl.LOCK_EX)
+            found = file.is_file()
+            self._count(self.hits if found else self.misses, stage)
+            yield found
 
     def directory(self, stage: str, key: str, build: Callable[[Path], None]) -> Path:
         """A cached directory for ``key``, built by ``build(temporary_dir)`` and renamed into place.

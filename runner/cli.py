@@ -181,17 +181,18 @@ def split_sweep_arguments(arguments: Sequence[str]) -> tuple[str, dict[str, obje
 
 def _sweep(args: argparse.Namespace) -> int:
     from runner.sweep_spec import load_spec
-    from runner.workers import START_SIGNAL, wait_for_start
+    from runner.workers import INPUTS_READY, START_SIGNAL, STUDY_READY, await_launcher
 
-    if os.environ.get(START_SIGNAL) and not wait_for_start():
-        return 0  # started by a launcher whose preparation failed; it reports why
+    started_by_launcher = bool(os.environ.get(START_SIGNAL))
+    if started_by_launcher and not await_launcher(STUDY_READY):
+        return 0  # the launcher's preparation failed; it reports why
     name, changes, overrides = split_sweep_arguments(args.arguments)
     spec = load_spec(name, changes)
     from rich.markup import escape
 
     from runner.display import err_console, out_console, rows_table, trial_line
     from runner.sweep import Sweep
-    from runner.sweep_report import table_columns, table_rows
+    from runner.sweep_report import add_trial_figures, table_columns, table_rows
     from runner.trial_constraints import infeasible_warning
 
     others = None
@@ -207,7 +208,8 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)),
                       extend=args.extend)
         if others is not None:
-            sweep.prepare()
+            others.study_ready()
+            sweep.prepare(tokens=False)
     except BaseException:
         if others is not None:
             others.cancel()
@@ -217,12 +219,22 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep.prepare()
         err_console.print(f"prepared study '{spec.study}' in {_masked(sweep.storage_url)}: start the workers now")
         return 0
+    if started_by_launcher:
+        if not await_launcher(INPUTS_READY):
+            return 0
+        sweep.run(summarise=False)  # the launcher writes the summary once
+        return 0
     if others is not None:
         others.start()
     err_console.print(f"[bold]topicsweep sweep[/bold] {spec.name}: study '{spec.study}' in "
                       f"{_masked(sweep.storage_url)}, target {spec.n_trials} complete trials")
+    workers_code = 0
     try:
-        outcome = sweep.run()
+        outcome = sweep.run()  # every trial is COMPLETE now: the summary is written while the others draw figures
+        if others is not None:
+            workers_code = others.wait()
+            if workers_code and sweep.tracker is not None:
+                add_trial_figures(sweep)  # of trials whose worker died before drawing them
     except KeyboardInterrupt:
         if others is not None:
             others.interrupt()
@@ -244,7 +256,7 @@ def _sweep(args: argparse.Namespace) -> int:
     warning = infeasible_warning(outcome.rows, spec.constraints)
     if warning:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
-    return others.wait() if others is not None else 0
+    return workers_code
 
 
 def _best(args: argparse.Namespace) -> int:

@@ -136,12 +136,13 @@ class Session:
                                cfg.metrics, reference, clustered=clustered)
         return RunResult(corpus, topics, metrics, timings, hits, used)
 
-    def prepare(self, cfg: DictConfig) -> None:
-        """Compute (or find) what every trial of a sweep shares: corpus, embeddings, tokens."""
+    def prepare(self, cfg: DictConfig, tokens: bool = True) -> None:
+        """Compute (or find) what every trial of a sweep shares: corpus, embeddings and (with ``tokens``) tokens."""
         corpus = self.corpus(cfg)
         if is_bertopic(cfg):  # other models embed on their first run, if they use embeddings at all
             self._embedding(cfg, corpus)
-        self._tokens(cfg, instantiate(cfg.vectorizer), corpus.texts, corpus.content_hash)
+        if tokens:
+            self._tokens(cfg, instantiate(cfg.vectorizer), corpus.texts, corpus.content_hash)
 
     def corpus(self, cfg: DictConfig) -> Corpus:
         """The corpus of a resolved config, loaded once per session (later runs reuse it)."""

@@ -197,17 +197,25 @@ class Sweep:
                 "optuna.storage": mask_secrets(self.storage_url)}
         return self.tracker.find_or_create(f"sweep-{self.spec.study}", identity, tags)
 
-    def prepare(self) -> None:
+    def prepare(self, tokens: bool = True) -> None:
         """What workers share, done once: storage tables and study (by ``__init__``), the MLflow store,
-        experiment and parent run, and the cached embeddings and tokens."""
-        self.session.prepare(self.base)
+        experiment and parent run, and the cached embeddings and (with ``tokens``) tokens.
+
+        Local workers leave the tokens to whichever worker needs them first (the cache lets the
+        others wait for it): they cost a fraction of the embeddings, and the workers are ready sooner.
+        """
+        self.session.prepare(self.base, tokens=tokens)
 
     # ----------------------------------------------------------------------------- the loop
-    def run(self) -> SweepOutcome:
+    def run(self, summarise: bool = True) -> SweepOutcome | None:
         """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes).
 
         The MLflow parent run is RUNNING while a worker works; it ends FINISHED when a worker finds
         the study done (see :meth:`finish`), FAILED when this worker stops on an error, KILLED on Ctrl-C.
+
+        Args:
+            summarise: End with :meth:`finish`. False for a worker whose launcher calls it once every
+                worker has left: this worker then only draws its trials' figures and returns None.
         """
         if self.tracker is not None:
             self.tracker.reopen(self.parent_run_id)
@@ -217,7 +225,13 @@ class Sweep:
             if self.tracker is not None:
                 self.tracker.finish(self.parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
             raise
-        return self.finish()
+        if summarise:
+            return self.finish()
+        if self.tracker is not None:
+            from runner.sweep_report import add_trial_figures
+
+            add_trial_figures(self)
+        return None
 
     def _run_trials(self) -> None:
         import optuna
@@ -236,7 +250,7 @@ class Sweep:
             if self.spec.timeout is not None and time.monotonic() - started > self.spec.timeout:
                 break
             if complete + running >= self.spec.n_trials:
-                time.sleep(min(2.0, self.spec.heartbeat_interval / 2))  # the rest is running elsewhere
+                time.sleep(min(0.5, self.spec.heartbeat_interval / 2))  # the rest is running elsewhere
                 continue
             self._reuse_reducer_when_over_budget()
             self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])

@@ -9,6 +9,7 @@ pipeline started).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -43,18 +44,24 @@ def default_tracking_uri(output_dir: Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that shape results."""
-    versions = {}
+    """Installed versions of the packages that shape results (looked up once per process)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    versions = []
     for package in PACKAGES:
         try:
-            versions[package] = version(package)
+            versions.append((package, version(package)))
         except PackageNotFoundError:
             continue
-    return versions
+    return tuple(versions)
 
 
+@functools.cache
 def git_sha(directory: Path) -> str | None:
-    """The commit checked out in ``directory``, if it is a git work tree."""
+    """The commit checked out in ``directory``, if it is a git work tree (asked once per process and directory)."""
     try:
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
@@ -183,12 +190,10 @@ class MlflowTracker:
         param_list = [Param(k, mask_secrets(v)[:_PARAM_LIMIT]) for k, v in params.items()]
         metric_list = [Metric(tracked_name(k), float(v), stamp, 0) for k, v in metrics.items() if _is_number(v)]
         tag_list = [RunTag(k, mask_secrets(str(v))[:_PARAM_LIMIT]) for k, v in tags.items()]
-        for chunk in _chunks(param_list):
-            self.client.log_batch(run_id, params=chunk)
-        for chunk in _chunks(metric_list):
-            self.client.log_batch(run_id, metrics=chunk)
-        for chunk in _chunks(tag_list):
-            self.client.log_batch(run_id, tags=chunk)
+        batches = [list(_chunks(param_list)), list(_chunks(metric_list)), list(_chunks(tag_list))]
+        for index in range(max(map(len, batches))):  # one request carries up to 100 of each
+            params_part, metrics_part, tags_part = (chunks[index] if index < len(chunks) else [] for chunks in batches)
+            self.client.log_batch(run_id, metrics=metrics_part, params=params_part, tags=tags_part)
 
     def log_corpus(self, run_id: str, corpus: Corpus) -> None:
         """Record the corpus as the run's dataset input (the MLflow UI's Dataset column).

@@ -1,12 +1,13 @@
 """``workers=N``: this process and N-1 more on this machine, each running the same sweep on one shared storage.
 
 The other workers are ordinary ``topicsweep sweep ... workers=1`` processes, started first thing so
-that their imports (BERTopic, MLflow, Optuna: most of a worker's start-up) overlap with this
-process preparing what they share: the study, the MLflow parent run, the embeddings and tokens (so
-N workers do not embed the corpus N times). Until then they wait on their standard input; once
-it is ready they start, and this process runs trials as worker 1. Coordination is the storage's
-job (Optuna RDB on PostgreSQL/MySQL with heartbeats, or a journal file on one machine); SQLite is
-refused.
+that their start-up overlaps with this process preparing what they share. They wait on their
+standard input twice: until this process has created the study and the MLflow parent run (then
+they open them: no two processes create the same tables at once), and until the embeddings and
+tokens are ready (N workers do not embed the corpus N times). This process runs trials as worker
+1 and, once every worker has left, writes the sweep's summary (parent run, report) once.
+Coordination is the storage's job (Optuna RDB on PostgreSQL/MySQL with heartbeats, or a journal
+file on one machine); SQLite is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from runner.storage import shares_across_processes
 from runner.sweep_spec import SweepSpec
 
 START_SIGNAL = "TOPICSWEEP_START_ON_STDIN"  # set for the workers this module starts
-_GO = "go\n"
+STUDY_READY, INPUTS_READY = "study", "inputs"
 
 
 def check_shared_storage(spec: SweepSpec, base_overrides: Sequence[str]) -> None:
@@ -52,13 +53,17 @@ class OtherWorkers:
                                            env={**os.environ, "TOPICSWEEP_WORKER": str(number), START_SIGNAL: "1"})
                           for number in range(2, count + 1)]
 
+    def study_ready(self) -> None:
+        """Let the waiting workers open the study and the MLflow parent run (both exist now)."""
+        self._tell(STUDY_READY, close=False)
+
     def start(self) -> None:
-        """Let the waiting workers begin their sweep (the shared inputs are ready)."""
-        self._release(_GO)
+        """Let the workers run trials (the shared inputs are ready)."""
+        self._tell(INPUTS_READY, close=True)
 
     def cancel(self) -> None:
         """Send the waiting workers home without running anything (preparing failed)."""
-        self._release("")
+        self._tell(None, close=True)
         self.wait()
 
     def interrupt(self) -> None:
@@ -72,22 +77,26 @@ class OtherWorkers:
         """Wait for every worker; the worst exit code (a signal counts as its number)."""
         return max((abs(process.wait()) for process in self.processes), default=0)
 
-    def _release(self, message: str) -> None:
+    def _tell(self, stage: str | None, close: bool) -> None:
         for process in self.processes:
             try:
-                process.stdin.write(message)
-                process.stdin.close()
+                if stage is not None:
+                    process.stdin.write(f"{stage}\n")
+                    process.stdin.flush()
+                if close:
+                    process.stdin.close()
             except (BrokenPipeError, OSError):  # that worker already stopped; wait() reports its exit code
                 continue
 
 
-def wait_for_start() -> bool:
-    """In a worker started by :class:`OtherWorkers`: load the heavy libraries, then wait for the go-ahead.
+def await_launcher(stage: str) -> bool:
+    """In a worker started by :class:`OtherWorkers`: wait until the launcher reaches ``stage``.
 
-    Returns False when the launcher gave up (its preparation failed) and the worker should leave.
+    Before the first stage the heavy libraries are loaded (most of a worker's start-up). Returns
+    False when the launcher gave up (its preparation failed) and the worker should leave.
     """
-    import bertopic  # noqa: F401  (what most of a worker's start-up is spent importing)
-    import mlflow.tracking  # noqa: F401
-    import optuna  # noqa: F401
-
-    return sys.stdin.readline() == _GO
+    if stage == STUDY_READY:
+        import bertopic  # noqa: F401
+        import mlflow.tracking  # noqa: F401
+        import optuna  # noqa: F401
+    return sys.stdin.readline() == f"{stage}\n"

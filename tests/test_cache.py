@@ -60,13 +60,15 @@ def _compute_slowly(root: str, barrier: object, results: object) -> None:
     barrier.wait()
 
     def compute() -> np.ndarray:
+        with open(Path(root) / "computed.log", "a", encoding="utf-8") as log:
+            log.write("computed\n")
         time.sleep(0.5)
         return np.arange(1000, dtype=np.float32)
 
     results.put(float(Cache(Path(root)).array("race", "same", compute).sum()))
 
 
-def test_two_workers_building_the_same_entry_both_succeed_with_one_valid_file(tmp_path: Path) -> None:
+def test_two_workers_needing_the_same_entry_compute_it_once_and_both_read_it(tmp_path: Path) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -80,6 +82,7 @@ def test_two_workers_building_the_same_entry_both_succeed_with_one_valid_file(tm
     assert [results.get(timeout=5), results.get(timeout=5)] == [499500.0, 499500.0]
     assert [p.name for p in (tmp_path / "race").iterdir()] == ["same.npy"]
     np.testing.assert_array_equal(np.load(tmp_path / "race" / "same.npy"), np.arange(1000, dtype=np.float32))
+    assert (tmp_path / "computed.log").read_text(encoding="utf-8") == "computed\n"  # the other one waited
 
 
 def test_two_workers_building_the_same_directory_entry(tmp_path: Path) -> None:
