@@ -214,10 +214,12 @@ class Sweep:
         the study done (see :meth:`finish`), FAILED when this worker stops on an error, KILLED on Ctrl-C.
 
         Args:
-            summarise: End with :meth:`finish`. False for a worker whose launcher calls it once every
-                worker has left: this worker then only draws its trials' figures and returns None.
+            summarise: Reopen the parent run and end with :meth:`finish`. False for a worker started by
+                a local launcher (``workers=N``), which does both: this worker only runs trials and
+                draws their figures, and returns None (a parent run it reopened after the launcher
+                finished would stay RUNNING).
         """
-        if self.tracker is not None:
+        if self.tracker is not None and summarise:
             self.tracker.reopen(self.parent_run_id)
         try:
             self._run_trials()
