@@ -181,11 +181,10 @@ def split_sweep_arguments(arguments: Sequence[str]) -> tuple[str, dict[str, obje
 
 def _sweep(args: argparse.Namespace) -> int:
     from runner.sweep_spec import load_spec
-    from runner.workers import INPUTS_READY, START_SIGNAL, STUDY_READY, await_launcher
+    from runner.workers import START_SIGNAL
 
-    started_by_launcher = bool(os.environ.get(START_SIGNAL))
-    if started_by_launcher and not await_launcher(STUDY_READY):
-        return 0  # the launcher's preparation failed; it reports why
+    if os.environ.get(START_SIGNAL):
+        return _launched_worker(args)
     name, changes, overrides = split_sweep_arguments(args.arguments)
     spec = load_spec(name, changes)
     from rich.markup import escape
@@ -218,11 +217,6 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.prepare:
         sweep.prepare()
         err_console.print(f"prepared study '{spec.study}' in {_masked(sweep.storage_url)}: start the workers now")
-        return 0
-    if started_by_launcher:
-        if not await_launcher(INPUTS_READY):
-            return 0
-        sweep.run(summarise=False)  # the launcher writes the summary once
         return 0
     if others is not None:
         others.start()
@@ -257,6 +251,26 @@ def _sweep(args: argparse.Namespace) -> int:
     if warning:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     return workers_code
+
+
+def _launched_worker(args: argparse.Namespace) -> int:
+    """A worker started by a ``workers=N`` launcher: it opens the study once the launcher created it, runs
+    trials once the shared inputs are ready, and leaves the summary to the launcher."""
+    from runner.display import err_console, trial_line
+    from runner.sweep import Sweep
+    from runner.sweep_spec import load_spec
+    from runner.workers import INPUTS_READY, STUDY_READY, await_launcher
+
+    if not await_launcher(STUDY_READY):
+        return 0  # the launcher's preparation failed; it reports why
+    name, changes, overrides = split_sweep_arguments(args.arguments)
+    spec = load_spec(name, changes)
+    sweep = Sweep(spec, overrides, report=lambda trial: err_console.print(trial_line(trial, spec.n_trials)),
+                  extend=args.extend)
+    if not await_launcher(INPUTS_READY):
+        return 0
+    sweep.run(summarise=False)
+    return 0
 
 
 def _best(args: argparse.Namespace) -> int:

@@ -87,4 +87,3 @@ def add_trial_figures(sweep: Sweep) -> int:
             sweep.tracker.log_artifact(run_id, folder / "topics.png")
             added += 1
     return added
-

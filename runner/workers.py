@@ -1,13 +1,14 @@
 """``workers=N``: this process and N-1 more on this machine, each running the same sweep on one shared storage.
 
 The other workers are ordinary ``topicsweep sweep ... workers=1`` processes, started first thing so
-that their start-up overlaps with this process preparing what they share. They wait on their
-standard input twice: until this process has created the study and the MLflow parent run (then
-they open them: no two processes create the same tables at once), and until the embeddings and
-tokens are ready (N workers do not embed the corpus N times). This process runs trials as worker
-1 and, once every worker has left, writes the sweep's summary (parent run, report) once.
-Coordination is the storage's job (Optuna RDB on PostgreSQL/MySQL with heartbeats, or a journal
-file on one machine); SQLite is refused.
+that their start-up (importing BERTopic and MLflow) overlaps with this process preparing what they
+share. They wait on their standard input twice: until this process has created the study and the
+MLflow parent run (then they open them: no two processes create the same tables at once), and until
+the embeddings are cached (N workers do not embed the corpus N times; tokens, neighbour graphs and
+reductions are computed by the first worker that needs them, see :class:`runner.cache.Cache`). This
+process runs trials as worker 1 and writes the sweep's summary (parent run, report) once; the
+others only draw their trials' figures. Coordination is the storage's job (Optuna RDB on
+PostgreSQL/MySQL with heartbeats, or a journal file on one machine); SQLite is refused.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def check_shared_storage(spec: SweepSpec, base_overrides: Sequence[str]) -> None
 
 
 class OtherWorkers:
-    """The N-1 worker processes started beside this one; they wait until :meth:`start` is called."""
+    """The N-1 worker processes started beside this one; they wait for :meth:`study_ready` and :meth:`start`."""
 
     def __init__(self, arguments: Sequence[str], count: int, extend: bool = False) -> None:
         command = [sys.executable, "-m", "runner", "sweep", *(["--extend"] if extend else []),
