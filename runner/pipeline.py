@@ -33,7 +33,7 @@ from runner.stages.reduce import check_reducer, reduce_embeddings
 from runner.stages.topics import CLEAN_RULES, TopicModelResult, check_topics, ctfidf_clean, fit_topics
 from runner.stages.vectorize import Vectorizer
 
-STAGES = ("dataset", "embed", "tokens", "reduce", "cluster", "topics", "metrics")
+STAGES = ("dataset", "embed", "reduce", "tokens", "cluster", "topics", "metrics")
 CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "knn": "knn", "reduce": "reduced"}
 
 StageReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
@@ -87,13 +87,16 @@ class Session:
             vectorizer = instantiate(cfg.vectorizer)  # checks its settings (files, stop words) before embedding
         with self._stage("embed", timings), self._cache_probe("embeddings", hits, "embed"):
             embedder, embedding_key, embeddings = self._embedding(cfg, corpus)
+        hits.update(tokens=False, knn=False, reduce=False)  # the cache line keeps its usual order
+        # The reduction first: parallel workers starting together fit their UMAPs while the first of
+        # them to get there computes the shared tokens (the others find them cached afterwards).
+        with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"), \
+                self._cache_probe("knn", hits, "knn"):
+            reduced = reduce_embeddings(cfg.reducer, cfg.knn, embeddings, embedding_key, self.cache)
         with self._stage("tokens", timings), self._cache_probe("tokens", hits, "tokens"):
             tokens, tokens_key = self._tokens(cfg, vectorizer, corpus.texts, corpus.content_hash)
             reference, reference_key = ((tokens, tokens_key) if cfg.metrics.reference is None
                                         else self._reference_file(cfg, vectorizer))
-        with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"), \
-                self._cache_probe("knn", hits, "knn"):
-            reduced = reduce_embeddings(cfg.reducer, cfg.knn, embeddings, embedding_key, self.cache)
         with self._stage("cluster", timings):
             clusters = cluster(cfg.clusterer, reduced)
         with self._stage("topics", timings):
@@ -205,6 +208,8 @@ class Session:
         key = cache_key("tokens", texts_hash, cfg.topics.language, CLEAN_RULES.get(cfg.topics.language),
                         cfg.vectorizer._target_, vectorizer.token_settings(), version("scikit-learn"),
                         version("bertopic"))
+        import bertopic  # noqa: F401  (ctfidf_clean needs it: imported before the cache entry's lock, not under it)
+
         tokens = self._remember(key, lambda: self.cache.json(
             "tokens", key, lambda: vectorizer.tokenize(ctfidf_clean(texts, cfg.topics.language))))
         return tokens, key

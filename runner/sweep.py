@@ -445,6 +445,8 @@ class Sweep:
         from optuna.trial import TrialState
 
         failed = {str(t.number) for t in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+        if not failed:
+            return  # no trial failed: no child run can be an orphan (and the search of all children is skipped)
         for run in self.tracker.children(self.parent_run_id):
             if run.info.status == "RUNNING" and run.data.tags.get("topicsweep.trial") in failed:
                 self.tracker.log(run.info.run_id, tags={"state": "FAIL", "fail_reason": "worker stopped mid-trial"})
