@@ -25,6 +25,7 @@ from runner.config import mask_secrets
 from runner.errors import UserError
 from runner.names import tracked_name
 from runner.races import retry_lost_race
+from runner.store_template import seed_sqlite_store
 
 if TYPE_CHECKING:
     from runner.data import Corpus
@@ -86,6 +87,7 @@ class MlflowTracker:
         self.experiment_id: str | None = None
         if self.uri.startswith("sqlite:///"):
             output_dir.mkdir(parents=True, exist_ok=True)
+            seed_sqlite_store(self.uri)
         with self._store_errors():
             self.client = MlflowClient(tracking_uri=self.uri)
             self.client.search_experiments(max_results=1)  # reach the store now, before any computation
