@@ -430,7 +430,7 @@ class Sweep:
         self.tracker.log_corpus(child, results[0].corpus)
         logged = {**run_metrics(results[0]), **metrics}
         tags = {**run_tags(cfg, results[0]), "state": "COMPLETE", "optuna.trial_number": str(trial.number),
-                "feasible": str(trial.user_attrs["feasible"]).lower()}
+                "feasible": str(trial.user_attrs["feasible"]).lower(), "pareto": "false", "best": "false"}
         if trial.user_attrs.get("degenerate"):
             tags["degenerate"] = trial.user_attrs["degenerate"]
         group_choices = {f"choice.{k}": str(v) for k, v in params.items() if "." not in k}

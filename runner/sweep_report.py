@@ -58,8 +58,11 @@ def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chose
         number = run.data.tags.get("topicsweep.trial")
         if number is None or not number.isdigit():
             continue
-        tracker.log(run.info.run_id, tags={"pareto": str(int(number) in pareto_numbers).lower(),
-                                           "best": str(chosen is not None and int(number) == chosen.number).lower()})
+        flags = {"pareto": str(int(number) in pareto_numbers).lower(),
+                 "best": str(chosen is not None and int(number) == chosen.number).lower()}
+        changed = {key: value for key, value in flags.items() if run.data.tags.get(key) != value}
+        if changed:  # trials are logged with both flags false: most runs need no request here
+            tracker.log(run.info.run_id, tags=changed)
 
 
 def add_trial_figures(sweep: Sweep) -> int:

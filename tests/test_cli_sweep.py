@@ -114,6 +114,12 @@ def test_sweep_resume_and_best_export(cli: CliRunner, output_dir: Path, tmp_path
     assert more.returncode == 0 and states(output_dir) == ["COMPLETE"] * 8
     _, parents, children = mlflow_view(output_dir)
     assert len(parents) == 1 and len(children) == 8
+    # the resumed sweep's summary leaves every child's pareto/best tags agreeing with its Pareto table
+    pareto_csv = Path(client.download_artifacts(parents[0].info.run_id, "pareto.csv", str(tmp_path)))
+    on_front = {line.split(",")[0] for line in pareto_csv.read_text(encoding="utf-8").splitlines()[1:]}
+    assert {c.data.tags["topicsweep.trial"] for c in children if c.data.tags["pareto"] == "true"} == on_front
+    assert {c.data.tags["pareto"] for c in children} <= {"true", "false"}
+    assert sorted(c.data.tags["best"] for c in children) == ["false"] * 7 + ["true"]
 
     best = cli("best", "--study", "t", f"paths.output_dir={output_dir}")
     assert best.returncode == 0, best.stderr
