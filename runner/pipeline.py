@@ -1,4 +1,4 @@
-"""One pipeline run: dataset → embeddings → tokens → reduction → clusters → topics → metrics.
+"""One pipeline run: dataset → embeddings → reduction → tokens → clusters → topics → metrics.
 
 A :class:`Session` keeps what does not change between runs of one process (corpora, embedders
 and their loaded models, embeddings, reference tokens), so a sweep pays for each of them once;
