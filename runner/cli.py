@@ -149,13 +149,14 @@ def _config(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from runner.data import dataset_name
     from runner.display import err_console, metrics_table, out_console, stage_progress
-    from runner.pipeline import Session
+    from runner.pipeline import CACHED_STAGES, Session
     from runner.run import execute_run
 
     cfg = _compose(args)
     err_console.print(f"[bold]topicsweep run[/bold] dataset={dataset_name(cfg.dataset)}")
     record = execute_run(cfg, Session(Path(cfg.paths.cache_dir), report=stage_progress))
-    cached = ", ".join(f"{stage} {'hit' if hit else 'miss'}" for stage, hit in record.result.cache_hits.items())
+    hits = record.result.cache_hits
+    cached = ", ".join(f"{stage} {'hit' if hits[stage] else 'miss'}" for stage in CACHED_STAGES if stage in hits)
     out_console.print(metrics_table(record.result.metrics, title=f"{len(record.result.corpus)} documents"))
     out_console.print(f"cache: {cached}")
     out_console.print(f"run directory: {record.run_dir}")

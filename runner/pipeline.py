@@ -33,7 +33,7 @@ from runner.stages.reduce import check_reducer, reduce_embeddings
 from runner.stages.topics import CLEAN_RULES, TopicModelResult, check_topics, ctfidf_clean, fit_topics
 from runner.stages.vectorize import Vectorizer
 
-STAGES = ("dataset", "embed", "reduce", "tokens", "cluster", "topics", "metrics")
+# Cached stages in the order users read them (the cache line of `topicsweep run`), and their cache folders.
 CACHED_STAGES = {"embed": "embeddings", "tokens": "tokens", "knn": "knn", "reduce": "reduced"}
 
 StageReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
@@ -87,7 +87,6 @@ class Session:
             vectorizer = instantiate(cfg.vectorizer)  # checks its settings (files, stop words) before embedding
         with self._stage("embed", timings), self._cache_probe("embeddings", hits, "embed"):
             embedder, embedding_key, embeddings = self._embedding(cfg, corpus)
-        hits.update(tokens=False, knn=False, reduce=False)  # the cache line keeps its usual order
         # The reduction first: parallel workers starting together fit their UMAPs while the first of
         # them to get there computes the shared tokens (the others find them cached afterwards).
         with self._stage("reduce", timings), self._cache_probe("reduced", hits, "reduce"), \
