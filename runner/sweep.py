@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from runner.config import ShapeComposer, config_dir, flatten, mask_secrets, resolve, to_yaml
 from runner.errors import UserError
+from runner.interrupts import SweepInterrupts
 from runner.models.base import seed_key
 from runner.pipeline import RunResult, Session
 from runner.run import run_metrics, run_tags
@@ -96,6 +97,7 @@ class Sweep:
         self.storage_url = spec.storage or default_storage_url(self.output_dir)
         self.report = report or (lambda line: None)
         self._last_failure = ""
+        self._interrupts = SweepInterrupts()
         self.study = self._study()
         self.parent_run_id = self._parent_run()
 
@@ -211,7 +213,9 @@ class Sweep:
         """Run trials until the study holds ``n_trials`` COMPLETE trials (or the timeout passes).
 
         The MLflow parent run is RUNNING while a worker works; it ends FINISHED when a worker finds
-        the study done (see :meth:`finish`), FAILED when this worker stops on an error, KILLED on Ctrl-C.
+        the study done (see :meth:`finish`), FAILED when this worker stops on an error, KILLED on Ctrl-C
+        (at once while a trial computes, else after the storage or MLflow write in progress: see
+        :mod:`runner.interrupts`).
 
         Args:
             summarise: Reopen the parent run and end with :meth:`finish`. False for a worker started by
@@ -222,7 +226,8 @@ class Sweep:
         if self.tracker is not None and summarise:
             self.tracker.reopen(self.parent_run_id)
         try:
-            self._run_trials()
+            with self._interrupts:
+                self._run_trials()
         except BaseException as error:
             if self.tracker is not None:
                 self.tracker.finish(self.parent_run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
@@ -242,6 +247,7 @@ class Sweep:
         failures_in_a_row = 0
         self._close_orphaned_children()
         while True:
+            self._interrupts.check()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable since Optuna 2.9
                 optuna.storages.fail_stale_trials(self.study)
@@ -342,7 +348,8 @@ class Sweep:
         trial.set_user_attr("overrides", overrides)
         child = self._start_child(trial.number, params)
         try:
-            results, cfg = self._evaluate(overrides)
+            with self._interrupts.computing():
+                results, cfg = self._evaluate(overrides)
             metrics = aggregate([r.metrics for r in results])
             values, degenerate = self._objective_values(metrics)
             trial.set_user_attr("metrics", {k: _finite(v) for k, v in metrics.items()})
