@@ -1,5 +1,5 @@
 """``python -m runner`` is the same CLI as ``topicsweep``."""
 
-from runner.cli import main
+from runner.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

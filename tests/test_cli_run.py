@@ -45,6 +45,18 @@ def test_help_and_config_import_no_heavy_library() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_console_entry_freezes_what_is_alive_before_exit_and_exit_handlers_still_run(tmp_path: Path) -> None:
+    marker = tmp_path / "atexit-ran"
+    probe = ("import atexit, gc, pathlib\nimport runner.cli as cli\n"
+             f"atexit.register(pathlib.Path({str(marker)!r}).touch)\n"
+             "cli.main = lambda: 3\ncode = cli.console()\nprint(code, gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert done.stdout.split() == ["3", "True"]  # the exit code passes through; the heap is out of the last collections
+    assert marker.is_file()
+    assert 'topicsweep = "runner.cli:console"' in (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "console()" in (PROJECT_ROOT / "runner" / "__main__.py").read_text(encoding="utf-8")
+
+
 def test_config_prints_the_composed_config(cli: CliRunner) -> None:
     done = cli("config", "embedding=hf_transformer", "embedding.pooling=cls")
     assert done.returncode == 0, done.stderr
