@@ -8,7 +8,8 @@ transaction), where an exception between two statements can leave a thread runni
 half-written, and the process hangs at exit instead of leaving. :class:`SweepInterrupts` lets
 Ctrl-C through only inside :meth:`SweepInterrupts.computing`; elsewhere it notes the request and
 the sweep raises KeyboardInterrupt at its next check, a moment later, with the trial in hand kept.
-A second Ctrl-C while one is pending interrupts at once.
+A second Ctrl-C while one is pending interrupts at once, unless it comes within a second of the first:
+a terminal's Ctrl-C reaches every worker of ``workers=N`` and the launcher forwards it too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
@@ -28,12 +30,16 @@ class SweepInterrupts:
     place, or outside the main thread, nothing is changed.
     """
 
+    REPEAT_AFTER_S = 1.0  # a second SIGINT sooner than this is the same Ctrl-C (forwarded by the launcher)
+
     def __init__(self) -> None:
         self.requested = False
+        self._requested_at = 0.0
         self._computing = False
         self._previous: Any = None
 
     def __enter__(self) -> SweepInterrupts:
+        self.requested = False
         if threading.current_thread() is threading.main_thread() and \
                 signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             self._previous = signal.signal(signal.SIGINT, self._handle)
@@ -46,9 +52,10 @@ class SweepInterrupts:
             self._previous = None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._computing or self.requested:
+        if self._computing or (self.requested and time.monotonic() - self._requested_at >= self.REPEAT_AFTER_S):
             raise KeyboardInterrupt
-        self.requested = True
+        if not self.requested:
+            self.requested, self._requested_at = True, time.monotonic()
 
     def check(self) -> None:
         """Raise KeyboardInterrupt when Ctrl-C was pressed since the last check."""

@@ -46,12 +46,20 @@ def test_a_computation_is_interrupted_at_once(python_sigint_handler: None) -> No
             pytest.fail("Ctrl-C did not interrupt the computation")
 
 
-def test_a_computation_does_not_start_after_ctrl_c_and_a_second_one_interrupts_at_once(
-        python_sigint_handler: None) -> None:
+def test_a_computation_does_not_start_after_ctrl_c(python_sigint_handler: None) -> None:
     with SweepInterrupts() as interrupts:
         ctrl_c()
         with pytest.raises(KeyboardInterrupt), interrupts.computing():
             pytest.fail("a computation started after Ctrl-C")
+
+
+def test_a_forwarded_copy_of_ctrl_c_waits_too_but_a_later_second_one_interrupts_at_once(
+        python_sigint_handler: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SweepInterrupts() as interrupts:
+        ctrl_c()
+        ctrl_c()  # the launcher of workers=N forwards the terminal's Ctrl-C a moment later
+        assert interrupts.requested
+        monkeypatch.setattr(SweepInterrupts, "REPEAT_AFTER_S", 0.0)
         with pytest.raises(KeyboardInterrupt):
             ctrl_c()  # the user insists
 
