@@ -35,7 +35,7 @@ def console() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``topicsweep`` and ``python -m runner``; returns the exit code."""
+    """The CLI on ``argv`` (default: the command line); returns the exit code. :func:`console` wraps it."""
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
