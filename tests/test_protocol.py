@@ -64,16 +64,23 @@ def lee_halves(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_held_out_reference_scores_topics_on_unseen_text(lee_halves: tuple[Path, Path], session_cache: Path,
                                                          tmp_path: Path) -> None:
-    fit, held_out = lee_halves
+    fit, held_out_half = lee_halves
     session = Session(session_cache)
     base = ["dataset=txt", f"dataset.path={fit}", "embedding=hashing", "clusterer.min_cluster_size=5",
             "metrics.coherence=[c_npmi]", f"paths.output_dir={tmp_path}", f"paths.cache_dir={session_cache}"]
-    own = session.run(resolve(compose(base))).metrics
+    fitted = session.run(resolve(compose(base)))
+    own = fitted.metrics
+    # Which topic words the held-out half lacks depends on the topics found (UMAP's floating point differs
+    # between CPUs): the reference leaves out every held-out document with one of them, so some word is missing.
+    absent = next(w for t in sorted(fitted.topics.words) for w in fitted.topics.words[t] if w.isalpha())
+    held_out = tmp_path / "held_out.txt"
+    held_out.write_text("\n".join(line for line in held_out_half.read_text(encoding="utf-8").splitlines()
+                                  if absent not in line.lower()) + "\n", encoding="utf-8")
     held = session.run(resolve(compose([*base, f"metrics.reference={held_out}"]))).metrics
     paper = session.run(resolve(compose([*base, f"metrics.reference={held_out}",
                                          "metrics.compat=bertopic_paper"]))).metrics
     assert own["coherence_missing_words"] == 0            # every topic word is in the corpus it was fit on
-    assert held["coherence_missing_words"] >= 1            # the held-out half lacks some of them: really used
+    assert held["coherence_missing_words"] >= 1            # the reference lacks some of them: really used
     assert not math.isclose(held["coherence_npmi"], own["coherence_npmi"])
     assert held["diversity"] == own["diversity"]           # the reference never changes the topic words
     # compat: the missing words become the reference's first word, so none is missing and TD cannot rise
