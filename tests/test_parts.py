@@ -15,6 +15,7 @@ from sklearn.metrics import davies_bouldin_score, silhouette_score
 from runner.cache import Cache
 from runner.errors import UserError
 from runner.metrics import cluster_separation
+from runner.metrics.clustering import silhouette
 from runner.stages.cluster import check_clusterer
 from runner.stages.embed import TfidfSvdEmbedder
 from runner.stages.reduce import reduce_embeddings
@@ -41,9 +42,21 @@ def test_cluster_separation_is_sklearns_on_the_clustered_documents() -> None:
 def test_cluster_separation_samples_silhouette_in_large_corpora_with_a_seed() -> None:
     points, labels = blobs(100)
     sampled = cluster_separation(points, labels, sample_size=50, random_state=3)
-    assert sampled["silhouette"] == silhouette_score(points, labels, sample_size=50, random_state=3)
+    assert sampled["silhouette"] == pytest.approx(silhouette_score(points, labels, sample_size=50, random_state=3),
+                                                  abs=1e-12)  # the same sample
     assert sampled["silhouette"] != cluster_separation(points, labels)["silhouette"]
     assert sampled["davies_bouldin"] == pytest.approx(davies_bouldin_score(points, labels))  # never sampled
+
+
+@pytest.mark.parametrize("block_bytes", [64 * 2**20, 8 * 300 * 7])  # one block; blocks of 7 rows, the last short
+def test_silhouette_equals_sklearns_with_singleton_clusters_and_in_blocks(block_bytes: int) -> None:
+    rng = np.random.default_rng(4)
+    points = rng.normal(size=(300, 5))
+    labels = rng.integers(0, 12, size=300)
+    labels[:2] = [40, 41]  # singleton clusters: their documents score 0
+    assert silhouette(points, labels, block_bytes) == pytest.approx(silhouette_score(points, labels), abs=1e-12)
+    assert math.isnan(silhouette(points, np.zeros(300, dtype=int)))
+    assert math.isnan(silhouette(points[:3], np.arange(3)))  # as many clusters as documents
 
 
 @pytest.mark.parametrize("labels", [[0, 0, 0, 0], [-1, -1, 0, 1], [0, 1, -1, -1]])
