@@ -82,3 +82,23 @@ def test_topic_overview_figure_uses_the_cjk_font_for_chinese_words(font_list: li
     assert path is not None and path.read_bytes().startswith(b"\x89PNG")
     assert chosen == ["TopicSweep Test CJK"]
     assert topic_overview([rows[0]], tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+
+
+@pytest.mark.parametrize("words", ["economy", "telecommunications liberalisation infrastructure regulators broadband",
+                                   "counter-terrorism-legislation-amendments"])
+@pytest.mark.parametrize("n_topics", [1, 20])
+def test_topic_overview_labels_title_and_axis_fit_inside_the_figure(words: str, n_topics: int) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from runner.plots import topic_overview_figure
+
+    figure = topic_overview_figure([{"topic": i, "size": 100 - i, "words": words} for i in range(n_topics)])
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    (axes,) = figure.axes
+    frame = axes.get_window_extent(renderer)
+    bounds = figure.bbox
+    labels = [label.get_window_extent(renderer) for label in axes.get_yticklabels()]
+    assert all(label.x0 >= 0 and label.x1 < frame.x0 for label in labels)  # not clipped, not over the bars
+    assert frame.x0 - max(label.x1 for label in labels) < 0.25 * figure.dpi  # and no wide empty margin
+    outer = axes.get_tightbbox(renderer)  # title, tick labels, axis label
+    assert outer.x0 >= 0 and outer.y0 >= 0 and outer.x1 <= bounds.x1 and outer.y1 <= bounds.y1
