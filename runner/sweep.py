@@ -220,7 +220,7 @@ class Sweep:
         Args:
             summarise: Reopen the parent run and end with :meth:`finish`. False for a worker started by
                 a local launcher (``workers=N``), which does both: this worker only runs trials and
-                draws their figures, and returns None (a parent run it reopened after the launcher
+                draws figures (the report's first), and returns None (a parent run it reopened after the launcher
                 finished would stay RUNNING).
         """
         if self.tracker is not None and summarise:
@@ -234,9 +234,11 @@ class Sweep:
             raise
         if summarise:
             return self.finish()
-        if self.tracker is not None:
+        if self.tracker is not None:  # while the launcher writes the summary
             from runner.sweep_report import add_trial_figures
 
+            rows = trial_rows(self.study)
+            add_trial_figures(self, report_trials(*self._front(rows)))  # the report shows them: first
             add_trial_figures(self)
         return None
 
@@ -257,8 +259,9 @@ class Sweep:
                 break
             if self.spec.timeout is not None and time.monotonic() - started > self.spec.timeout:
                 break
-            if complete + running >= self.spec.n_trials:
-                time.sleep(min(0.5, self.spec.heartbeat_interval / 2))  # the rest is running elsewhere
+            if complete + running >= self.spec.n_trials:  # the rest is running elsewhere: draw a figure meanwhile
+                if not self._draw_a_figure():
+                    time.sleep(min(0.5, self.spec.heartbeat_interval / 2))
                 continue
             self._reuse_reducer_when_over_budget()
             self.study.optimize(self._objective, n_trials=1, catch=(Exception,), callbacks=[self._after_trial])
@@ -459,7 +462,20 @@ class Sweep:
                 self.tracker.log(run.info.run_id, tags={"state": "FAIL", "fail_reason": "worker stopped mid-trial"})
                 self.tracker.finish(run.info.run_id, "KILLED")
 
+    def _draw_a_figure(self) -> bool:
+        """Draw one finished trial's deferred figure on this host; False when none is left to draw."""
+        if self.tracker is None:
+            return False
+        from runner.sweep_report import add_trial_figures
+
+        return add_trial_figures(self, limit=1) > 0
+
     # ----------------------------------------------------------------------------- the end
+    def _front(self, rows: list[TrialRow]) -> tuple[list[TrialRow], TrialRow | None]:
+        """(Pareto front of the feasible trials, or of all when none is feasible; the chosen trial)."""
+        feasible = [r for r in rows if r.feasible]
+        return pareto_front(feasible or rows, self.spec.objectives), choose(rows, self.spec.objectives, self.spec.select)
+
     def finish(self) -> SweepOutcome:
         """Pareto front, chosen trial, the parent run's tables, plots and tags, the trials' topic figures.
 
@@ -469,16 +485,14 @@ class Sweep:
         from optuna.trial import TrialState
 
         rows = trial_rows(self.study)
-        feasible = [r for r in rows if r.feasible]
-        pareto = pareto_front(feasible or rows, self.spec.objectives)
-        chosen = choose(rows, self.spec.objectives, self.spec.select)
+        pareto, chosen = self._front(rows)
         if self.tracker is not None:
             from runner.sweep_report import add_trial_figures, log_parent
 
             self.parent_run_id = self._find_parent()  # a worker that died mid-creation may have left a duplicate
             if rows:
                 log_parent(self, rows, pareto, chosen)
-            add_trial_figures(self)
+            add_trial_figures(self, report_trials(pareto, chosen))  # unless other workers here drew them
         report = None
         if rows:
             from runner.report import write_report
@@ -486,9 +500,17 @@ class Sweep:
             report = write_report(self.study, self.output_dir, self.storage_url)
             if self.tracker is not None:
                 self.tracker.log_artifact(self.parent_run_id, report)
-        if self.tracker is not None and not self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            self.tracker.finish(self.parent_run_id)
+        if self.tracker is not None:
+            add_trial_figures(self)  # the others, shared with the workers on this host that are leaving too
+            if not self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                self.tracker.finish(self.parent_run_id)
         return SweepOutcome(self.spec.study, self.storage_url, rows, pareto, chosen, self.parent_run_id, report)
+
+
+def report_trials(pareto: list[TrialRow], chosen: TrialRow | None) -> list[int]:
+    """Numbers of the trials whose figures the sweep report shows: the chosen one, then the Pareto front."""
+    first = [] if chosen is None else [chosen.number]
+    return first + [row.number for row in pareto if row.number not in first]
 
 
 def trial_rows(study: Any) -> list[TrialRow]:

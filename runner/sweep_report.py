@@ -3,11 +3,12 @@ topic figures (the parent's report.html, with every plot, comes from :mod:`runne
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,28 +66,80 @@ def log_parent(sweep: Sweep, rows: list[TrialRow], pareto: list[TrialRow], chose
             tracker.log(run.info.run_id, tags=changed)
 
 
-def add_trial_figures(sweep: Sweep) -> int:
-    """Render topics.png for finished trials that lack one and attach it to their child runs.
+def add_trial_figures(sweep: Sweep, numbers: Sequence[int] | None = None, limit: int | None = None) -> int:
+    """Render topics.png for finished trials on this host that lack one and attach it to their child runs.
 
     Trials skip the figure while the sweep runs (rendering costs about as much as a cheap trial's
-    topics); the worker draws them when it leaves, for its own trials and those of workers on
-    this host that died. Returns how many figures were added.
+    topics). Every worker on this host draws them once it has no trial left to start, whichever
+    worker ran the trial: each figure is claimed first (:func:`figure_claim`), so two workers do not
+    draw the same one, and the figures of a worker that died are drawn by the next to look.
+
+    Args:
+        sweep: The sweep whose trials to look at.
+        numbers: Only these trials, in this order (None: every trial, by number).
+        limit: Stop after drawing this many.
+
+    Returns:
+        How many figures this call added.
     """
     from optuna.trial import TrialState
 
     from runner.plots import topic_overview
-    from runner.sweep import process_alive
 
-    host, me, added = socket.gethostname(), str(os.getpid()), 0
-    for trial in sweep.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        run_id = trial.user_attrs.get("mlflow_run_id")
-        owner_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
-        if run_id is None or owner_host != host or (pid != me and pid.isdigit() and process_alive(int(pid))):
+    host, added = socket.gethostname(), 0
+    by_number = {t.number: t for t in sweep.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
+    for number in sorted(by_number) if numbers is None else numbers:
+        trial = by_number.get(number)
+        if trial is None or (limit is not None and added >= limit):
             continue
-        folder = sweep.trial_dir(trial.number)
+        run_id = trial.user_attrs.get("mlflow_run_id")
+        if run_id is None or str(trial.user_attrs.get("worker", "")).rpartition(":")[0] != host:
+            continue
+        folder = sweep.trial_dir(number)
         if (folder / "topics.png").exists() or not (folder / "topics.csv").is_file():
             continue
-        if topic_overview(read_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
-            sweep.tracker.log_artifact(run_id, folder / "topics.png")
-            added += 1
+        with figure_claim(folder / "topics.png.claim") as mine:
+            if not mine or (folder / "topics.png").exists():  # another worker has it, or had it
+                continue
+            if topic_overview(read_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
+                sweep.tracker.log_artifact(run_id, folder / "topics.png")
+                added += 1
     return added
+
+
+@contextlib.contextmanager
+def figure_claim(path: Path) -> Iterator[bool]:
+    """Whether this process may draw a figure: True while ``path`` names this process (removed afterwards)."""
+    mine = _take_claim(path)
+    try:
+        yield mine
+    finally:
+        if mine:
+            path.unlink(missing_ok=True)
+
+
+def _take_claim(path: Path) -> bool:
+    """Link a file holding this process id to ``path``: atomic, so the claim never exists without its content.
+
+    A claim whose process is gone is taken over; two processes taking over the same dead claim
+    both draw the figure, which is written atomically.
+    """
+    from runner.sweep import process_alive
+
+    me = str(os.getpid())
+    staged = path.with_name(f"{path.name}.{me}")
+    staged.write_text(me, encoding="utf-8")
+    try:
+        os.link(staged, path)
+        return True
+    except FileExistsError:
+        try:
+            owner = path.read_text(encoding="utf-8")
+        except FileNotFoundError:  # its owner just finished
+            return False
+        if owner.isdigit() and process_alive(int(owner)):
+            return False
+        os.replace(staged, path)  # taken over from a process that died while drawing
+        return True
+    finally:
+        staged.unlink(missing_ok=True)

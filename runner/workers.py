@@ -7,7 +7,8 @@ MLflow parent run (then they open them: no two processes create the same tables 
 the embeddings are cached (N workers do not embed the corpus N times; tokens, neighbour graphs and
 reductions are computed by the first worker that needs them, see :class:`runner.cache.Cache`). This
 process runs trials as worker 1 and writes the sweep's summary (parent run, report) once; the
-others only draw their trials' figures. Coordination is the storage's job (Optuna RDB on
+others draw the trials' deferred figures meanwhile (any worker's: see
+:func:`runner.sweep_report.add_trial_figures`). Coordination is the storage's job (Optuna RDB on
 PostgreSQL/MySQL with heartbeats, or a journal file on one machine); SQLite is refused.
 """
 

@@ -182,10 +182,13 @@ def test_sqlite_is_refused_for_several_workers(cli: CliRunner, tmp_path: Path) -
     assert "not SQLite" in done.stderr and "postgresql://" in done.stderr and "journal:///" in done.stderr
 
 
-def test_journal_file_storage_runs_several_local_workers(output_dir: Path, session_cache: Path, tmp_path: Path) -> None:
+def test_journal_file_storage_runs_several_local_workers(output_dir: Path, tmp_path: Path) -> None:
+    # a cache of its own (hashing embeddings take no time): the first trials fit the reductions instead of finding
+    # them in the session's cache, so the second worker, which starts after its imports, joins in time
+    cache = tmp_path / "cache"
     journal = tmp_path / "optuna.log"
     command = [sys.executable, "-m", "runner", "sweep", sweep_file(tmp_path, "j", 8), f"storage=journal:///{journal}",
-               "workers=2", f"paths.output_dir={output_dir}", f"paths.cache_dir={session_cache}"]
+               "workers=2", f"paths.output_dir={output_dir}", f"paths.cache_dir={cache}"]
     launcher = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
     stdout, stderr = launcher.communicate(timeout=600)
@@ -201,7 +204,15 @@ def test_journal_file_storage_runs_several_local_workers(output_dir: Path, sessi
     experiment = client.get_experiment_by_name("j").experiment_id
     parents = client.search_runs([experiment], "tags.`topicsweep.role` = 'parent'")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert len(client.search_runs([experiment], "tags.`state` = 'COMPLETE'")) == 8
+    children = client.search_runs([experiment], "tags.`state` = 'COMPLETE'")
+    assert len(children) == 8
+    # every trial's deferred figure drawn once (a trial without topics has none), whichever worker ran it, and no
+    # claim left behind
+    with_topics = [run for run in children if run.data.metrics["n_topics"] > 0]
+    assert with_topics and all("topics.png" in {a.path for a in client.list_artifacts(run.info.run_id)}
+                               for run in with_topics)
+    trial_files = [p.name for p in (output_dir / "sweeps" / "j" / "trials").rglob("*")]
+    assert trial_files.count("topics.png") == len(with_topics) and not [n for n in trial_files if ".claim" in n]
 
 
 def test_workers_waiting_for_a_launcher_whose_preparation_fails_leave_quietly(cli: CliRunner, tmp_path: Path) -> None:
