@@ -9,6 +9,7 @@ failed after the heartbeat grace period and retried.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import math
 import os
@@ -253,7 +254,7 @@ class Sweep:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable since Optuna 2.9
                 optuna.storages.fail_stale_trials(self.study)
-            self._retry_trials_of_dead_local_workers()
+            self._retry_trials_of_dead_workers()
             complete, running = self._counts()
             if complete >= self.spec.n_trials:
                 break
@@ -271,23 +272,33 @@ class Sweep:
                                 f"sweep file or the overrides, then run the same command to resume")
         self._close_orphaned_children()
 
-    def _retry_trials_of_dead_local_workers(self) -> None:
-        """Fail and re-queue RUNNING trials whose worker process on this host no longer exists.
+    def _retry_trials_of_dead_workers(self) -> None:
+        """Fail and re-queue RUNNING trials whose worker is certainly gone.
 
-        Storages with heartbeats do this by themselves after the grace period; the journal file
-        storage has none, and a local process that died is certain to be gone.
+        Two cases: a trial whose worker process on this host no longer exists (storages with
+        heartbeats find those by themselves after the grace period; the journal file storage has
+        none), and, on any storage, a trial that names no worker ``grace_period`` seconds after it
+        started: its process died between Optuna creating the trial and the objective's first line,
+        before any heartbeat, so no other rule would ever end it and the study would wait forever.
         """
         from optuna.storages._heartbeat import BaseHeartbeat
         from optuna.trial import TrialState
 
-        if isinstance(self.storage, BaseHeartbeat):
-            return
-        host = socket.gethostname()
+        host, now = socket.gethostname(), datetime.datetime.now()  # Optuna's datetime_start is local and naive
+        heartbeats = isinstance(self.storage, BaseHeartbeat)
         for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            owner_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
-            if owner_host != host or not pid.isdigit() or process_alive(int(pid)):
-                continue
-            self.storage.set_trial_user_attr(trial._trial_id, "fail_reason", "worker process died")
+            worker = trial.user_attrs.get("worker")
+            if worker is None:
+                started = trial.datetime_start
+                if started is None or (now - started).total_seconds() < self.spec.grace_period:
+                    continue
+                reason = "worker process died as the trial started"
+            else:
+                owner_host, _, pid = str(worker).rpartition(":")
+                if heartbeats or owner_host != host or not pid.isdigit() or process_alive(int(pid)):
+                    continue
+                reason = "worker process died"
+            self.storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
             if self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 retries = int(trial.user_attrs.get("retries", 0))
                 if retries < self.spec.max_retry:

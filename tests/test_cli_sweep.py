@@ -182,6 +182,21 @@ def test_sigkill_mid_trial_then_resume_finishes_exactly_n_trials(cli: CliRunner,
     assert all(c.info.status == "KILLED" for c in children if c.data.tags["topicsweep.trial"] in failed)
 
 
+def test_a_trial_whose_worker_died_before_naming_itself_is_retried_not_waited_for(cli: CliRunner, output_dir: Path,
+                                                                                 tmp_path: Path) -> None:
+    path = sweep_file(tmp_path)
+    assert cli("sweep", path, "n_trials=2").returncode == 0
+    orphan = study(output_dir).ask()  # RUNNING with no worker, no heartbeat: a process killed inside Optuna's ask
+    time.sleep(3.5)  # the sweep file's grace_period is 3 s
+    resumed = cli("sweep", path, "n_trials=4")
+    assert resumed.returncode == 0, resumed.stderr
+    trials = study(output_dir).trials
+    assert [t.state.name for t in trials].count("COMPLETE") == 4 and "RUNNING" not in [t.state.name for t in trials]
+    assert trials[orphan.number].state == TrialState.FAIL
+    assert trials[orphan.number].user_attrs["fail_reason"] == "worker process died as the trial started"
+    assert any(t.user_attrs.get("retry_of") == orphan.number for t in trials)
+
+
 def test_bad_sweep_input_is_one_line_with_exit_code_2(cli: CliRunner, tmp_path: Path) -> None:
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text(SWEEP.format(seeds=2, mcs="int(interval(5, 30))").replace(
