@@ -37,7 +37,6 @@ def topic_overview(rows: Sequence[Mapping[str, Any]], path: Path, max_topics: in
     return path
 
 
-
 def topic_overview_figure(topics: Sequence[Mapping[str, Any]]) -> Figure:
     """The bars of :func:`topic_overview` (topics without the outliers), laid out for its labels.
 

@@ -4,8 +4,8 @@ topic figures (the parent's report.html, with every plot, comes from :mod:`runne
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import math
-import os
 import socket
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -72,7 +72,7 @@ def add_trial_figures(sweep: Sweep, numbers: Sequence[int] | None = None, limit:
     Trials skip the figure while the sweep runs (rendering costs about as much as a cheap trial's
     topics). Every worker on this host draws them once it has no trial left to start, whichever
     worker ran the trial: each figure is claimed first (:func:`figure_claim`), so two workers do not
-    draw the same one, and the figures of a worker that died are drawn by the next to look.
+    draw the same one, and the figure a worker was drawing when it died is drawn by the next to look.
 
     Args:
         sweep: The sweep whose trials to look at.
@@ -98,7 +98,7 @@ def add_trial_figures(sweep: Sweep, numbers: Sequence[int] | None = None, limit:
         folder = sweep.trial_dir(number)
         if (folder / "topics.png").exists() or not (folder / "topics.csv").is_file():
             continue
-        with figure_claim(folder / "topics.png.claim") as mine:
+        with figure_claim(folder / "topics.csv") as mine:
             if not mine or (folder / "topics.png").exists():  # another worker has it, or had it
                 continue
             if topic_overview(read_topic_rows(folder / "topics.csv"), folder / "topics.png") is not None:
@@ -108,38 +108,20 @@ def add_trial_figures(sweep: Sweep, numbers: Sequence[int] | None = None, limit:
 
 
 @contextlib.contextmanager
-def figure_claim(path: Path) -> Iterator[bool]:
-    """Whether this process may draw a figure: True while ``path`` names this process (removed afterwards)."""
-    mine = _take_claim(path)
-    try:
-        yield mine
-    finally:
-        if mine:
-            path.unlink(missing_ok=True)
+def figure_claim(topics_csv: Path) -> Iterator[bool]:
+    """Whether this process may draw the figure of these topics: True while it holds the file's exclusive lock.
 
-
-def _take_claim(path: Path) -> bool:
-    """Link a file holding this process id to ``path``: atomic, so the claim never exists without its content.
-
-    A claim whose process is gone is taken over; two processes taking over the same dead claim
-    both draw the figure, which is written atomically.
+    The same kind of lock as the cache's entries (:class:`runner.cache.Cache`), taken without
+    waiting: the kernel releases it when its process ends, however it ends, so a dead worker's
+    figure is free for the next. On a filesystem without locks every caller draws (the figure is
+    written atomically).
     """
-    from runner.sweep import process_alive
-
-    me = str(os.getpid())
-    staged = path.with_name(f"{path.name}.{me}")
-    staged.write_text(me, encoding="utf-8")
-    try:
-        os.link(staged, path)
-        return True
-    except FileExistsError:
+    with open(topics_csv, "rb") as handle:
         try:
-            owner = path.read_text(encoding="utf-8")
-        except FileNotFoundError:  # its owner just finished
-            return False
-        if owner.isdigit() and process_alive(int(owner)):
-            return False
-        os.replace(staged, path)  # taken over from a process that died while drawing
-        return True
-    finally:
-        staged.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another worker is drawing it
+            yield False
+            return
+        except OSError:  # no locks on this filesystem
+            pass
+        yield True

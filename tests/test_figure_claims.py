@@ -63,22 +63,41 @@ def test_figures_go_in_the_order_asked_and_stop_at_the_limit(finished_trials: Si
     assert drawn(finished_trials) == [0, 2]
 
 
+HOLD = ("import sys, time; from pathlib import Path; from runner.sweep_report import figure_claim\n"
+        "with figure_claim(Path(sys.argv[1])) as mine:\n    print(mine, flush=True); time.sleep(float(sys.argv[2]))")
+
+
+def holder(topics_csv: Path, seconds: float) -> subprocess.Popen:
+    """Another process that claims this trial's figure and holds the claim for ``seconds`` (then exits)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(topics_csv), str(seconds)], stdout=subprocess.PIPE,
+                               text=True)
+    assert process.stdout.readline().strip() == "True"
+    return process
+
+
 def test_a_live_workers_claim_is_left_to_it_and_a_dead_workers_claim_is_taken_over(
         finished_trials: SimpleNamespace) -> None:
-    (finished_trials.trial_dir(0) / "topics.png.claim").write_text(str(os.getppid()), encoding="utf-8")
-    (finished_trials.trial_dir(1) / "topics.png.claim").write_text(str(dead_pid()), encoding="utf-8")
-    assert add_trial_figures(finished_trials) == 2
-    assert drawn(finished_trials) == [1, 2]
-    assert (finished_trials.trial_dir(0) / "topics.png.claim").read_text(encoding="utf-8") == str(os.getppid())
-    assert not (finished_trials.trial_dir(1) / "topics.png.claim").exists()
+    live = holder(finished_trials.trial_dir(0) / "topics.csv", 60)
+    dead = holder(finished_trials.trial_dir(1) / "topics.csv", 60)
+    dead.kill()  # killed while drawing: the kernel releases its claim
+    dead.wait()
+    try:
+        assert add_trial_figures(finished_trials) == 2
+        assert drawn(finished_trials) == [1, 2]
+    finally:
+        live.kill()
+        live.wait()
+    assert add_trial_figures(finished_trials) == 1 and drawn(finished_trials) == [0, 1, 2]  # free once it is gone
 
 
 def test_a_claim_is_held_by_one_process_at_a_time(tmp_path: Path) -> None:
-    claim = tmp_path / "topics.png.claim"
-    with figure_claim(claim) as mine:
-        assert mine and claim.read_text(encoding="utf-8") == str(os.getpid())
+    topics = tmp_path / "topics.csv"
+    topics.write_text(TOPICS_CSV, encoding="utf-8")
+    with figure_claim(topics) as mine:
+        assert mine
         held_elsewhere = subprocess.run(
             [sys.executable, "-c", "import sys; from pathlib import Path; from runner.sweep_report import figure_claim\n"
-             f"with figure_claim(Path({str(claim)!r})) as mine: sys.exit(0 if mine else 3)"], check=False)
+             f"with figure_claim(Path({str(topics)!r})) as mine: sys.exit(0 if mine else 3)"], check=False)
         assert held_elsewhere.returncode == 3
-    assert list(tmp_path.iterdir()) == []  # released, nothing staged left behind
+    assert holder(topics, 0).wait() == 0  # released: another process gets it
+    assert list(tmp_path.iterdir()) == [topics]  # nothing left behind
