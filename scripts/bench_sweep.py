@@ -17,7 +17,7 @@ parameters vary freely), and runs them three ways, side by side in this one run:
 
 Every arm starts from the same precomputed embeddings (computed once and cached, not timed) and
 with UMAP's numba code compiled (not timed; see :func:`warm_up_umap`), in a cache of its own, so
-no arm finds another's tokens, neighbour graphs or reductions. Prints per-stage times and both
+no arm finds another's tokens, neighbour graphs or reductions. Prints per-stage times, CPU seconds (of every process of an arm) and both
 speed-ups, and checks that per-trial metrics agree (|diff| <= 1e-9) whenever
 TopicSweep's reductions are bit-identical to plain UMAP's (``--knn umap``, and ``auto`` below 4,096
 documents); exits 1 if they do not. See README "Performance".
@@ -149,8 +149,12 @@ def cache_with_embeddings(folder: Path) -> Path:
     return cache
 
 
-def topicsweep_trials(overrides: list[str], trials: list[dict], folder: Path) -> tuple[list[dict], list[dict], float]:
-    """(b) The same trials through `Sweep` in this process (enqueued in order), tracking off."""
+def topicsweep_trials(overrides: list[str], trials: list[dict],
+                      folder: Path) -> tuple[list[dict], list[dict], float, float]:
+    """(b) The same trials through `Sweep` in this process (enqueued in order), tracking off.
+
+    Returns (metrics per trial, stage timings per trial, wall seconds, CPU seconds of this process).
+    """
     from runner.sweep import Sweep
     from runner.sweep_spec import load_spec
 
@@ -159,17 +163,19 @@ def topicsweep_trials(overrides: list[str], trials: list[dict], folder: Path) ->
                    f"paths.cache_dir={cache_with_embeddings(folder)}"])
     for trial in trials:
         sweep.study.enqueue_trial(trial)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     sweep.run()
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     done = sorted(sweep.study.trials, key=lambda t: t.number)
-    return [t.user_attrs["metrics"] for t in done], [t.user_attrs["timings"] for t in done], total
+    return [t.user_attrs["metrics"] for t in done], [t.user_attrs["timings"] for t in done], total, cpu
 
 
-def command_trials(overrides: list[str], trials: list[dict], folder: Path, workers: int) -> tuple[list[dict], float]:
+def command_trials(overrides: list[str], trials: list[dict], folder: Path,
+                   workers: int) -> tuple[list[dict], list[dict], float, float]:
     """(c) The same trials through the whole `topicsweep sweep` command, timed from process start to exit.
 
-    With ``workers`` > 1 the command starts that many local workers on a journal-file study.
+    With ``workers`` > 1 the command starts that many local workers on a journal-file study. Returns
+    (metrics per trial, stage timings per trial, wall seconds, CPU seconds of all the command's processes).
     """
     import optuna
     from optuna.storages import JournalStorage
@@ -186,13 +192,20 @@ def command_trials(overrides: list[str], trials: list[dict], folder: Path, worke
         study.enqueue_trial(trial)
     command = [sys.executable, "-m", "runner", "sweep", str(spec_file(folder, len(trials))), *overrides, *extra,
                f"paths.output_dir={folder}", f"paths.cache_dir={cache_with_embeddings(folder)}"]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), children_cpu_seconds()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu_start
     if done.returncode != 0:
         sys.exit(f"topicsweep sweep failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    finished = sorted(optuna.load_study(study_name="bench", storage=storage).trials, key=lambda t: t.number)
-    return [t.user_attrs["metrics"] for t in finished if t.state.name == "COMPLETE"], total
+    finished = [t for t in sorted(optuna.load_study(study_name="bench", storage=storage).trials, key=lambda t: t.number)
+                if t.state.name == "COMPLETE"]
+    return [t.user_attrs["metrics"] for t in finished], [t.user_attrs["timings"] for t in finished], total, cpu
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished children (a launcher's workers included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def corpus_overrides(corpus: str, text_column: str, label_column: str | None) -> tuple[str, list[str]]:
@@ -255,30 +268,30 @@ def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, c
 
     warm_up_umap(embeddings)
     naive_metrics, naive_times = [], []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for trial in trials:
         metrics, times = naive_trial(docs, embeddings, trial, naive_vectorizer, language)
         naive_metrics.append(metrics)
         naive_times.append(times)
-    naive_total = time.perf_counter() - start
+    naive_total, naive_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     with tempfile.TemporaryDirectory() as scratch:
-        ours_metrics, ours_times, ours_total = topicsweep_trials(overrides, trials, Path(scratch))
-    rows = [("naive loop", naive_total, mean_stages(naive_times)),
-            ("TopicSweep, in process", ours_total, mean_stages(ours_times))]
+        ours_metrics, ours_times, ours_total, ours_cpu = topicsweep_trials(overrides, trials, Path(scratch))
+    rows = [("naive loop", naive_total, naive_cpu, mean_stages(naive_times)),
+            ("TopicSweep, in process", ours_total, ours_cpu, mean_stages(ours_times))]
     checks = [("in process", *agreement(naive_metrics, ours_metrics))]
     for count in (workers if command else []):
         with tempfile.TemporaryDirectory() as scratch:
-            command_metrics, command_total = command_trials(overrides, trials, Path(scratch), count)
+            command_metrics, command_times, command_total, command_cpu = command_trials(
+                overrides, trials, Path(scratch), count)
         arm = "`topicsweep sweep`, whole command" + (f", workers={count}" if count > 1 else "")
-        rows.append((arm, command_total,
-                     "process start to exit: imports, study, MLflow parent and child runs, figures, report"))
+        rows.append((arm, command_total, command_cpu, where_the_cpu_went(command_times, command_cpu)))
         checks.append((arm, *agreement(naive_metrics, command_metrics)))
 
-    print("| arm | total s | s/trial | speed-up | per-trial stages (mean s) |")
-    print("|---|---|---|---|---|")
-    for arm, total, stages in rows:
-        print(f"| {arm} | {total:.1f} | {total / n_trials:.2f} | {naive_total / total:.1f}× | {stages} |")
+    print("| arm | total s | s/trial | speed-up | CPU s | per-trial stages (mean s) |")
+    print("|---|---|---|---|---|---|")
+    for arm, total, cpu, stages in rows:
+        print(f"| {arm} | {total:.1f} | {total / n_trials:.2f} | {naive_total / total:.1f}× | {cpu:.1f} | {stages} |")
     for arm, agree, worst in checks:
         print(f"{arm}: trials whose n_topics/c_npmi/c_v agree with the naive loop to 1e-9: {agree}/{n_trials}; "
               f"largest metric difference {worst:.2e}")
@@ -307,6 +320,18 @@ def warm_up_umap(embeddings: np.ndarray) -> None:
 
 def mean_stages(rows: list[dict]) -> str:
     return ", ".join(f"{stage} {np.mean([row[stage] for row in rows]):.3f}" for stage in rows[0])
+
+
+def where_the_cpu_went(rows: list[dict], cpu: float) -> str:
+    """A command's trial stages (wall seconds summed over trials) and its CPU seconds beyond them.
+
+    A stage's wall time is its CPU time but for waiting (a worker waiting for the reduction another is
+    fitting counts it in ``reduce``) and for the neighbour graph (numba on every core).
+    """
+    stages = {stage: sum(row[stage] for row in rows) for stage in rows[0]}
+    named = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items())
+    return (f"stages summed over trials (s): {named}; CPU beyond them {cpu - sum(stages.values()):.1f} s "
+            "(imports, study, MLflow parent and child runs, trial files, figures, report)")
 
 
 def main() -> int:
