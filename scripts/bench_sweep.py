@@ -17,10 +17,10 @@ parameters vary freely), and runs them three ways, side by side in this one run:
 
 Every arm starts from the same precomputed embeddings (computed once and cached, not timed) and
 with UMAP's numba code compiled (not timed; see :func:`warm_up_umap`), in a cache of its own, so
-no arm finds another's tokens, neighbour graphs or reductions. Prints per-stage times, CPU seconds (of every process of an arm) and both
-speed-ups, and checks that per-trial metrics agree (|diff| <= 1e-9) whenever
-TopicSweep's reductions are bit-identical to plain UMAP's (``--knn umap``, and ``auto`` below 4,096
-documents); exits 1 if they do not. See README "Performance".
+no arm finds another's tokens, neighbour graphs or reductions. Prints per-stage times, the CPU
+seconds of every process of an arm and both speed-ups, and checks that per-trial metrics agree
+(|diff| <= 1e-9) whenever TopicSweep's reductions are bit-identical to plain UMAP's (``--knn umap``,
+and ``auto`` below 4,096 documents); exits 1 if they do not. See README "Performance".
 
 Usage::
 
@@ -288,7 +288,7 @@ def bench(name: str, overrides: list[str], n_trials: int, seed: int, knn: str, c
         rows.append((arm, command_total, command_cpu, where_the_cpu_went(command_times, command_cpu)))
         checks.append((arm, *agreement(naive_metrics, command_metrics)))
 
-    print("| arm | total s | s/trial | speed-up | CPU s | per-trial stages (mean s) |")
+    print("| arm | total s | s/trial | speed-up | CPU s | stages (mean s a trial; commands: summed) |")
     print("|---|---|---|---|---|---|")
     for arm, total, cpu, stages in rows:
         print(f"| {arm} | {total:.1f} | {total / n_trials:.2f} | {naive_total / total:.1f}× | {cpu:.1f} | {stages} |")
